@@ -1,0 +1,32 @@
+"""rnnlib: the numpy recurrent-network library behind the textbook.
+
+Every number, figure and animation in the book is computed here, and the
+tests check it (float64 gradient checks, parity with PyTorch).
+
+Shape letters, used in every docstring:
+
+=====  ==========================================
+``N``  batch size (number of sequences)
+``T``  time steps (sequence length)
+``D``  input features per step
+``H``  hidden units
+``K``  output classes / vocabulary size
+=====  ==========================================
+
+Arrays are batch-first: an input sequence is ``x`` of shape (N, T, D) and
+hidden states are ``h`` of shape (N, T, H). Weight matrices follow the
+book's column-vector equations, ``h_t = tanh(U x_t + W h_{t-1} + b)``, so
+``U`` is (H, D), ``W`` is (H, H) and the code computes ``x @ U.T``.
+
+Building blocks come as forward/backward pairs of plain functions: the
+forward returns outputs and a ``cache``; the backward takes upstream
+gradients and the cache and returns gradients named ``d`` + forward name.
+Recurrent caches hold ``cache["trace"]``: every per-step value
+(gates, candidate, cell, hidden) as (N, T, H) arrays, for the widgets.
+"""
+
+# --- engine: cells, losses, gradient checks (issue 2) ---------------------
+
+# --- training toolkit (issue 3) -------------------------------------------
+
+# --- chapter helpers ------------------------------------------------------

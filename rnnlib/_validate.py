@@ -1,0 +1,153 @@
+"""Input checks shared by every public function of rnnlib.
+
+Each check raises a ``ValueError`` (or ``TypeError`` for a wrong type) whose
+message names the argument, what was expected and what was received, e.g.::
+
+    x: expected a 3-d array of shape (N, T, D), got shape (5, 3)
+
+so that bad input never reaches numpy and fails there with a broadcasting
+error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def check_float_array(name: str, value, ndim: int | None = None,
+                      shape_doc: str | None = None, dtype=None,
+                      allow_empty: bool = False) -> np.ndarray:
+    """Return ``value`` as a float ndarray after checking type, rank and values.
+
+    ``value`` must already be a numpy array of float32 or float64 (no silent
+    conversion from ints or lists: that would hide mistakes). ``dtype``, when
+    given, is the dtype it must match (the dtype of ``x`` for parameters).
+    NaN and inf are rejected.
+    """
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {_describe(value)}")
+    if value.dtype.type not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{name}: expected dtype float32 or float64, got dtype {value.dtype}")
+    if dtype is not None and value.dtype != np.dtype(dtype):
+        raise TypeError(
+            f"{name}: expected dtype {np.dtype(dtype)} (the dtype of x), "
+            f"got dtype {value.dtype}")
+    if ndim is not None and value.ndim != ndim:
+        doc = f" of shape {shape_doc}" if shape_doc else ""
+        raise ValueError(
+            f"{name}: expected a {ndim}-d array{doc}, got shape {value.shape}")
+    if not allow_empty and value.size == 0:
+        doc = f" {shape_doc}" if shape_doc else ""
+        raise ValueError(
+            f"{name}: expected a non-empty array{doc}, got shape {value.shape}")
+    if not np.all(np.isfinite(value)):
+        bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+        raise ValueError(
+            f"{name}: expected finite values, got {bad} NaN or inf "
+            f"entr{'y' if bad == 1 else 'ies'}")
+    return value
+
+
+def check_shape(name: str, value: np.ndarray, expected: tuple, doc: str) -> None:
+    """Raise unless ``value.shape == expected``; ``doc`` spells it in letters."""
+    if tuple(value.shape) != tuple(expected):
+        raise ValueError(
+            f"{name}: expected shape {doc} = {tuple(expected)}, got {value.shape}")
+
+
+def check_sequence(name: str, x, last_doc: str = "D") -> np.ndarray:
+    """Check a batch-first sequence array (N, T, F) with N, T, F >= 1."""
+    x = check_float_array(name, x, ndim=3, shape_doc=f"(N, T, {last_doc})",
+                          allow_empty=True)
+    N, T, F = x.shape
+    if T == 0:
+        raise ValueError(
+            f"{name}: expected at least one time step (T >= 1), got shape "
+            f"{x.shape} (an empty sequence)")
+    if N == 0:
+        raise ValueError(f"{name}: expected a non-empty batch (N >= 1), got shape {x.shape}")
+    if F == 0:
+        raise ValueError(f"{name}: expected at least one feature ({last_doc} >= 1), got shape {x.shape}")
+    return x
+
+
+def check_mask(mask, N: int, T: int, dtype) -> np.ndarray | None:
+    """Check a (N, T) mask of 0/1 values and return it as ``dtype`` (or None).
+
+    Booleans and integer or float arrays holding only 0 and 1 are accepted.
+    """
+    if mask is None:
+        return None
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"mask: expected a numpy array of shape (N, T), got {_describe(mask)}")
+    if mask.shape != (N, T):
+        raise ValueError(f"mask: expected shape (N, T) = {(N, T)}, got {mask.shape}")
+    if mask.dtype.kind not in "biuf":
+        raise TypeError(f"mask: expected a boolean or numeric array, got dtype {mask.dtype}")
+    if mask.dtype.kind != "b":
+        ok = (mask == 0) | (mask == 1)
+        if not np.all(ok):
+            bad = mask[~ok].ravel()[:3]
+            raise ValueError(f"mask: expected only 0 and 1 values, got {bad.tolist()}")
+    return mask.astype(dtype)
+
+
+def check_params(params, expected: dict, dtype, where: str = "params") -> dict:
+    """Check a params dict against ``expected = {key: (shape, doc)}``.
+
+    Missing or extra keys, wrong shapes, dtypes or non-finite values raise.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"{where}: expected a dict of arrays, got {_describe(params)}")
+    missing = sorted(set(expected) - set(params))
+    extra = sorted(set(params) - set(expected))
+    if missing or extra:
+        raise ValueError(
+            f"{where}: expected keys {sorted(expected)}, got {sorted(params)}"
+            + (f" (missing {missing})" if missing else "")
+            + (f" (unexpected {extra})" if extra else ""))
+    for key, (shape, doc) in expected.items():
+        value = check_float_array(f"{where}['{key}']", params[key],
+                                  ndim=len(shape), shape_doc=doc, dtype=dtype)
+        check_shape(f"{where}['{key}']", value, shape, doc)
+    return params
+
+
+def check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {sorted(choices)}, got {value!r}")
+
+
+def check_positive_int(name: str, value, allow_none: bool = False, minimum: int = 1):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer >= {minimum}, got {_describe(value)}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_probability(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a probability in [0, 1], got {_describe(value)}")
+    if not (0.0 <= float(value) <= 1.0):
+        raise ValueError(f"{name}: expected a probability in [0, 1], got {value}")
+    return float(value)
+
+
+def check_rng(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "rng: expected a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {_describe(rng)}")
+    return rng
