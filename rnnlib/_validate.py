@@ -151,3 +151,62 @@ def check_rng(rng) -> np.random.Generator:
             "rng: expected a numpy.random.Generator (np.random.default_rng(seed)), "
             f"got {_describe(rng)}")
     return rng
+
+
+# --- generic checks added for the training toolkit (issue 3) ---------------
+
+def check_array_dict(name: str, value, allow_nonfinite: bool = False) -> dict:
+    """Check a non-empty dict of float arrays (parameters or gradients).
+
+    ``allow_nonfinite=True`` lets NaN/inf through (gradient norms are
+    computed on diverged gradients so the caller can see and report them).
+    """
+    if not isinstance(value, dict):
+        raise TypeError(f"{name}: expected a dict of arrays, got {_describe(value)}")
+    if not value:
+        raise ValueError(f"{name}: expected a non-empty dict of arrays, got an empty dict")
+    for key, arr in value.items():
+        if allow_nonfinite:
+            if not isinstance(arr, np.ndarray):
+                raise TypeError(f"{name}['{key}']: expected a numpy array, got {_describe(arr)}")
+            if arr.dtype.type not in FLOAT_DTYPES:
+                raise TypeError(f"{name}['{key}']: expected dtype float32 or float64, "
+                                f"got dtype {arr.dtype}")
+        else:
+            check_float_array(f"{name}['{key}']", arr, allow_empty=True)
+    return value
+
+
+def check_matching_dicts(name_a: str, a: dict, name_b: str, b: dict) -> None:
+    """Raise unless dicts ``a`` and ``b`` have the same keys and array shapes."""
+    if set(a) != set(b):
+        missing = sorted(set(a) - set(b))
+        extra = sorted(set(b) - set(a))
+        raise ValueError(
+            f"{name_b}: expected the keys of {name_a} {sorted(a)}, got {sorted(b)}"
+            + (f" (missing {missing})" if missing else "")
+            + (f" (unexpected {extra})" if extra else ""))
+    for key in a:
+        if np.shape(a[key]) != np.shape(b[key]):
+            raise ValueError(
+                f"{name_b}['{key}']: expected the shape of {name_a}['{key}'] "
+                f"{np.shape(a[key])}, got {np.shape(b[key])}")
+
+
+def check_real(name: str, value, minimum: float | None = None,
+               maximum: float | None = None, strict_min: bool = False) -> float:
+    """Check a finite real number, optionally bounded, and return it as float.
+
+    ``strict_min=True`` requires ``value > minimum`` instead of ``>=``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {_describe(value)}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    if minimum is not None and (v <= minimum if strict_min else v < minimum):
+        op = ">" if strict_min else ">="
+        raise ValueError(f"{name}: expected a number {op} {minimum}, got {value}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name}: expected a number <= {maximum}, got {value}")
+    return v
