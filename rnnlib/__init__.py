@@ -28,5 +28,8 @@ Recurrent caches hold ``cache["trace"]``: every per-step value
 # --- engine: cells, losses, gradient checks (issue 2) ---------------------
 
 # --- training toolkit (issue 3) -------------------------------------------
+from .clip import clip_by_global_norm, clip_by_value, global_norm
+from .optim import OPTIMIZERS, adagrad, adam, momentum, rmsprop, sgd
+from .regularization import l1_penalty, l2_penalty
 
 # --- chapter helpers ------------------------------------------------------
