@@ -1,0 +1,32 @@
+"""Drawing functions and kernel-free widgets for the book (``rnnlib.viz``).
+
+Kept apart from the numerics: everything here takes precomputed arrays
+(a forward pass's ``cache["trace"]``, gradient norms, ...) and never runs
+a model or computes a gradient.
+
+* :mod:`rnnlib.viz.draw`: ``plot_heatmap``, ``plot_values``,
+  ``plot_series`` (arrays and ``ax=None`` in, axes out).
+* :mod:`rnnlib.viz.render`: ``render_frames``, one persistent Agg figure
+  drawn frame by frame into PNG bytes (blitting when possible).
+* :mod:`rnnlib.viz.player`: ``frame_player`` (Play + slider over frames)
+  and ``animate_trace`` (heat maps of a trace with a moving cursor).
+* :mod:`rnnlib.viz.explorer`: ``precomputed_explorer`` (a slider over
+  images precomputed for a list of parameter values).
+
+The widgets are linked in the browser (``jslink``) and need no kernel: they
+work in the static HTML book, in Jupyter and on Binder. Byte budget: 1 MB
+of embedded state per widget (``MAX_WIDGET_BYTES``), 3 MB per page.
+"""
+
+from rnnlib.viz.draw import cmap_for_key, plot_heatmap, plot_series, plot_values
+from rnnlib.viz.explorer import precomputed_explorer
+from rnnlib.viz.player import (MAX_WIDGET_BYTES, TRACE_KEYS, animate_trace,
+                               frame_player, widget_payload_bytes)
+from rnnlib.viz.render import encode_png, render_frames
+
+__all__ = [
+    "plot_heatmap", "plot_values", "plot_series", "cmap_for_key",
+    "render_frames", "encode_png",
+    "frame_player", "animate_trace", "precomputed_explorer",
+    "widget_payload_bytes", "MAX_WIDGET_BYTES", "TRACE_KEYS",
+]

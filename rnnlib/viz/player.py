@@ -1,0 +1,322 @@
+"""Kernel-free animation widgets: a Play button and a slider over PNG frames.
+
+Everything a reader clicks is linked in the browser (``jslink``), so the
+widgets work in the static HTML book with no kernel, as well as in Jupyter
+and on Binder. The frames are rendered once, in Python, by
+:func:`rnnlib.viz.render_frames`.
+
+Byte budget: a widget built here embeds its frames in the page (base64,
+4/3 of the PNG bytes). :data:`MAX_WIDGET_BYTES` (1 MB) is the budget per
+widget; :func:`frame_player` refuses frames whose encoded size exceeds it,
+and the tests check that whole pages stay under 3 MB.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+
+import ipywidgets as widgets
+import numpy as np
+
+from rnnlib._validate import check_float_array
+from rnnlib.viz.draw import KEY_NAMES, _heatmap, cmap_for_key
+from rnnlib.viz.render import render_frames
+
+__all__ = ["frame_player", "animate_trace", "widget_payload_bytes",
+           "MAX_WIDGET_BYTES", "TRACE_KEYS"]
+
+#: Byte budget of one widget's embedded state (frames base64-encoded).
+MAX_WIDGET_BYTES = 1_000_000
+
+#: The keys :func:`animate_trace` shows by default, by cell type, in order.
+TRACE_KEYS = {
+    "lstm": ("i", "f", "g", "o", "c", "h"),
+    "gru": ("r", "z", "n", "h"),
+    "rnn": ("h",),
+}
+
+
+def _check_frames(frames) -> list[bytes]:
+    if isinstance(frames, (bytes, bytearray)) or not isinstance(frames, (list, tuple)):
+        raise TypeError(f"frames: expected a list of PNG bytes, got {type(frames).__name__}")
+    if len(frames) == 0:
+        raise ValueError("frames: expected at least one frame, got an empty list")
+    for k, frame in enumerate(frames):
+        if not isinstance(frame, (bytes, bytearray)) or len(frame) == 0:
+            raise TypeError(f"frames[{k}]: expected non-empty PNG bytes, got {type(frame).__name__}")
+    return [bytes(f) for f in frames]
+
+
+def _check_budget(frames, max_bytes):
+    encoded = sum(4 * ((len(f) + 2) // 3) for f in frames)  # base64 in the page
+    if encoded > max_bytes:
+        raise ValueError(
+            f"frames: {len(frames)} frames take {encoded / 1e6:.2f} MB in the page "
+            f"(base64), over the widget budget of {max_bytes / 1e6:.2f} MB; use fewer "
+            "frames, a lower dpi, or a smaller figure")
+
+
+def _check_labels(labels, n):
+    if labels is None:
+        return None
+    if isinstance(labels, str) or len(labels) != n:
+        raise ValueError(f"labels: expected a list of {n} strings (one per frame), got {labels!r:.80}")
+    return [str(lab) for lab in labels]
+
+
+def _image_stack(frames, labels):
+    """A Stack of Image widgets (and one of HTML labels) sharing one Layout."""
+    img_layout = widgets.Layout(max_width="100%", height="auto")
+    stack = widgets.Stack([widgets.Image(value=f, format="png", layout=img_layout)
+                           for f in frames], selected_index=0)
+    label_stack = None
+    if labels is not None:
+        lab_layout = widgets.Layout()
+        label_stack = widgets.Stack([widgets.HTML(value=lab, layout=lab_layout)
+                                     for lab in labels], selected_index=0)
+    return stack, label_stack
+
+
+def frame_player(frames, labels=None, description="t", interval=700, *,
+                 max_bytes=MAX_WIDGET_BYTES):
+    """Play a list of PNG frames with a Play button and a slider, no kernel needed.
+
+    ``Play.value``, ``IntSlider.value`` and ``Stack.selected_index`` are
+    joined with ``jslink``, so the browser alone steps through the frames.
+
+    Parameters
+    ----------
+    frames : list of bytes
+        PNG images, e.g. from :func:`render_frames`; at least one.
+    labels : list of str, optional
+        One HTML snippet per frame, shown under the image.
+    description : str
+        The slider's label.
+    interval : int
+        Milliseconds between frames when playing.
+    max_bytes : int
+        Byte budget of the embedded frames (base64); 1 MB by default.
+
+    Returns
+    -------
+    player : ipywidgets.VBox
+        Children: ``HBox([Play, IntSlider])``, the image ``Stack`` and, with
+        labels, the label ``Stack``. Also reachable as ``player.play``,
+        ``player.slider``, ``player.stack``, ``player.label_stack`` and
+        ``player.links`` (the ``jslink`` objects).
+    """
+    frames = _check_frames(frames)
+    labels = _check_labels(labels, len(frames))
+    _check_budget(frames, max_bytes)
+    if not isinstance(interval, (int, np.integer)) or interval < 1:
+        raise ValueError(f"interval: expected a positive number of milliseconds, got {interval!r}")
+    n = len(frames)
+    play = widgets.Play(value=0, min=0, max=n - 1, step=1, interval=int(interval),
+                        description="Play", show_repeat=False)
+    slider = widgets.IntSlider(value=0, min=0, max=n - 1, step=1,
+                               description=str(description), continuous_update=True)
+    stack, label_stack = _image_stack(frames, labels)
+    links = [widgets.jslink((play, "value"), (slider, "value")),
+             widgets.jslink((slider, "value"), (stack, "selected_index"))]
+    children = [widgets.HBox([play, slider]), stack]
+    if label_stack is not None:
+        links.append(widgets.jslink((slider, "value"), (label_stack, "selected_index")))
+        children.append(label_stack)
+    box = widgets.VBox(children)
+    box.add_class("rnnlib-player")
+    box.play, box.slider, box.stack, box.label_stack = play, slider, stack, label_stack
+    box.links = links
+    return box
+
+
+def _check_trace(trace, sample, keys, inputs):
+    if not isinstance(trace, dict):
+        raise TypeError(f"trace: expected a dict of (N, T, H) arrays, got {type(trace).__name__}")
+    if not trace:
+        raise ValueError("trace: expected a dict of (N, T, H) arrays, got an empty dict")
+    if keys is None:
+        for ordered in TRACE_KEYS.values():
+            if set(ordered) <= set(trace):
+                keys = list(ordered)
+                break
+        else:
+            keys = list(trace)
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    if not keys:
+        raise ValueError("keys: expected at least one trace key, got an empty list")
+    arrays, NT = {}, None
+    for key in keys:
+        if key not in trace:
+            raise ValueError(f"keys: {key!r} is not in the trace (it has {sorted(trace)})")
+        arr = check_float_array(f"trace[{key!r}]", trace[key], ndim=3, shape_doc="(N, T, H)")
+        if NT is None:
+            NT = arr.shape[:2]
+        elif arr.shape[:2] != NT:
+            raise ValueError(
+                f"trace[{key!r}]: expected the same (N, T) = {NT} as trace[{keys[0]!r}], "
+                f"got shape {arr.shape}")
+        arrays[key] = arr
+    N, T = NT
+    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or not 0 <= sample < N:
+        raise ValueError(f"sample: expected an integer in [0, {N - 1}] (the trace has N = {N}), got {sample!r}")
+    x = None
+    if inputs is not None:
+        x = check_float_array("inputs", inputs, shape_doc="(N, T, D) or (T, D)")
+        if x.ndim == 3:
+            if x.shape[:2] != (N, T):
+                raise ValueError(f"inputs: expected shape (N, T, D) with (N, T) = {(N, T)}, got {x.shape}")
+            x = x[sample]
+        elif x.ndim != 2 or x.shape[0] != T:
+            raise ValueError(f"inputs: expected shape (N, T, D) or (T, D) with T = {T}, got {x.shape}")
+    return keys, {k: a[sample] for k, a in arrays.items()}, x, T
+
+
+def _value_label(t, T, panels, digits):
+    rows = []
+    for key, values in panels:
+        nums = " ".join(f"{v:+.{digits}f}" for v in values[t])
+        rows.append(f"<tr><td style='padding-right:0.6em'><b>{_html.escape(key)}</b></td>"
+                    f"<td><code>{nums}</code></td></tr>")
+    return (f"<div class='rnnlib-frame-label'>t = {t} of 0..{T - 1}"
+            f"<table style='font-size:80%'>{''.join(rows)}</table></div>")
+
+
+def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
+                  figsize=None, dpi=72, interval=700, annotate_max=8,
+                  value_ranges=None, labels=True, max_bytes=MAX_WIDGET_BYTES):
+    """Animate a forward trace: heat maps of units x time with a moving cursor.
+
+    One row per trace key (RNN ``h``; LSTM ``i f g o c h``; GRU ``r z n h``):
+    on the left the whole sequence as a heat map (units down, time across)
+    with a box around the current step ``t``; on the right the current
+    values as bars, written as numbers when ``H <= annotate_max``. Under the
+    image every value at ``t`` is printed. Gates use a [0, 1] colour scale,
+    the other keys a symmetric one. Frame ``t`` shows time step ``t``.
+
+    Built on :func:`render_frames` (blitting: only the cursor, bars and
+    numbers are redrawn per frame) and :func:`frame_player`, so it needs no
+    kernel. Byte budget: at most ``max_bytes`` (1 MB) of embedded frames;
+    an LSTM with H = 16, T = 30 at the default dpi takes about 0.3 MB.
+
+    Parameters
+    ----------
+    trace : dict of str -> ndarray, shape (N, T, H)
+        ``cache["trace"]`` of a forward pass (or any such dict).
+    sample : int
+        Which sequence of the batch to show, in [0, N).
+    keys : list of str, optional
+        Keys to show, top to bottom; by default the LSTM, GRU or RNN keys
+        found in the trace, else all keys.
+    inputs : ndarray, shape (N, T, D) or (T, D), optional
+        Inputs to show as an extra heat map on top.
+    title : str, optional
+        Figure title.
+    figsize : (float, float), optional
+        Defaults to 6 inches wide and about 1.2 inches per row.
+    dpi : float
+        Frame resolution (72 keeps pages small).
+    interval : int
+        Milliseconds between frames when playing.
+    annotate_max : int
+        Write the numbers on the frame when H is at most this.
+    value_ranges : dict of str -> (vmin, vmax), optional
+        Colour ranges overriding the defaults per key.
+    labels : bool
+        Print every value at ``t`` under the image.
+    max_bytes : int
+        Byte budget of the embedded frames.
+
+    Returns
+    -------
+    player : ipywidgets.VBox
+        See :func:`frame_player`.
+    """
+    keys, series, x, T = _check_trace(trace, sample, keys, inputs)
+    value_ranges = dict(value_ranges or {})
+    panels = [(k, series[k]) for k in keys]  # each (T, H)
+    rows = ([("x", x)] if x is not None else []) + panels
+    if figsize is None:
+        figsize = (6.0, 0.55 + 1.15 * len(rows) + (0.3 if title else 0.0))
+
+    state = {}
+
+    def draw(fig, t):
+        if t == 0:
+            grid = fig.add_gridspec(len(rows), 2, width_ratios=(4.2, 1.0),
+                                    left=0.1, right=0.98, bottom=0.45 / figsize[1],
+                                    top=1 - (0.45 + (0.3 if title else 0)) / figsize[1],
+                                    hspace=0.35, wspace=0.08)
+            animated = []
+            for r, (key, values) in enumerate(rows):
+                cmap, vmin, vmax = cmap_for_key(key, values)
+                if key != "x" and key in value_ranges:
+                    vmin, vmax = value_ranges[key]
+                if key == "x":
+                    lim = max(1e-12, float(np.max(np.abs(values))))
+                    cmap, vmin, vmax = "PuOr_r", -lim, lim
+                ax = fig.add_subplot(grid[r, 0])
+                _, cursor = _heatmap(ax, values.T, 0, cmap, vmin, vmax)
+                ax.set_ylabel(key, rotation=0, ha="right", va="center", fontsize=11)
+                ax.tick_params(labelsize=7)
+                ax.set_yticks([])
+                if r < len(rows) - 1:
+                    ax.set_xticklabels([])
+                else:
+                    ax.set_xlabel("time step t", fontsize=8)
+                ax.text(1.0, 1.02, KEY_NAMES.get(key, key), transform=ax.transAxes,
+                        ha="right", va="bottom", fontsize=7, color="0.35")
+                animated.append(cursor)
+                side = fig.add_subplot(grid[r, 1])
+                H = values.shape[1]
+                bars = side.barh(np.arange(H), values[0], height=0.8,
+                                 color="0.45" if key == "x" else "tab:blue")
+                side.axvline(0.0, color="0.3", linewidth=0.6)
+                side.set_xlim(vmin, vmax)
+                side.set_ylim(H - 0.5, -0.5)
+                side.set_yticks([])
+                side.tick_params(labelsize=6)
+                if r < len(rows) - 1:
+                    side.set_xticklabels([])
+                texts = []
+                if H <= annotate_max:
+                    texts = [side.text(0.98, (h + 0.5) / H, "", transform=side.transAxes,
+                                       ha="right", va="center", fontsize=6.5,
+                                       family="monospace") for h in range(H)]
+                animated.extend(bars.patches)
+                animated.extend(texts)
+                state[key] = (cursor, list(bars.patches), texts, values)
+            state["_title"] = fig.suptitle("", fontsize=10, x=0.1, ha="left")
+            animated.append(state["_title"])
+            state["_animated"] = animated
+        for key, _ in rows:
+            cursor, bars, texts, values = state[key]
+            cursor.set_x(t - 0.5)
+            for bar, v in zip(bars, values[t]):
+                bar.set_width(v)
+            for text, v in zip(texts, values[t]):
+                text.set_text(f"{v:+.2f}")
+        head = f"{title}   " if title else ""
+        state["_title"].set_text(f"{head}t = {t}")
+        return state["_animated"]
+
+    frames = render_frames(draw, T, figsize=figsize, dpi=dpi)
+    frame_labels = None
+    if labels:
+        digits = 2
+        frame_labels = [_value_label(t, T, rows, digits) for t in range(T)]
+    return frame_player(frames, labels=frame_labels, description="t",
+                        interval=interval, max_bytes=max_bytes)
+
+
+def widget_payload_bytes(widget) -> int:
+    """Bytes of JSON that embedding ``widget`` (and its links) adds to a page.
+
+    Counts the widget state as ``ipywidgets.embed`` writes it: every model
+    the widget depends on, jslinks included, buffers base64-encoded.
+    """
+    from ipywidgets.embed import add_resolved_links, dependency_state
+
+    state = dependency_state(widget, drop_defaults=True)
+    add_resolved_links(state, drop_defaults=True)
+    return len(json.dumps({"version_major": 2, "version_minor": 0, "state": state}))

@@ -1,0 +1,300 @@
+"""Tests of rnnlib.viz: drawing functions, frame rendering and the kernel-free widgets."""
+
+from __future__ import annotations
+
+import io
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from rnnlib.viz import (MAX_WIDGET_BYTES, animate_trace, frame_player, plot_heatmap,
+                        plot_series, plot_values, precomputed_explorer, render_frames,
+                        widget_payload_bytes)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def synthetic_trace(keys, N=2, T=7, H=5, seed=0):
+    """A trace with the value ranges of the real cells (gates in (0, 1))."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k in keys:
+        a = rng.standard_normal((N, T, H))
+        out[k] = _sigmoid(a) if k in "ifozr" else np.tanh(a)
+    return out
+
+
+def _real_trace(cell, rng):
+    """A forward trace from rnnlib's own cells (small sizes, seeded)."""
+    import importlib
+
+    mod = importlib.import_module(f"rnnlib.{cell}")
+    init = importlib.import_module("rnnlib.init")
+    N, T, D, H = 2, 6, 3, 4
+    x = rng.standard_normal((N, T, D))
+    params = getattr(init, f"init_{cell}")(D, H, rng=rng)
+    h0 = np.zeros((N, H))
+    if cell == "lstm":
+        out = mod.lstm_forward(x, h0, np.zeros((N, H)), params)
+    else:
+        out = getattr(mod, f"{cell}_forward")(x, h0, params)
+    return out[-1]["trace"]
+
+
+def _frame_pixels(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+# --- render_frames ---------------------------------------------------------
+
+def test_render_frames_full_redraw_gives_distinct_pngs():
+    def draw(fig, i):
+        if i == 0:
+            draw.ax = fig.add_subplot()
+            draw.line, = draw.ax.plot([0, 1], [0, 0])
+            draw.ax.set_ylim(-1, 3)
+        draw.line.set_ydata([0, i])
+
+    frames = render_frames(draw, 3, figsize=(2, 1.5), dpi=50)
+    assert len(frames) == 3
+    assert all(f.startswith(PNG_MAGIC) for f in frames)
+    assert _frame_pixels(frames[0]).shape == (75, 100, 3)
+    assert len({bytes(f) for f in frames}) == 3
+
+
+def test_render_frames_blitting_matches_full_redraw():
+    values = np.linspace(-1, 1, 12).reshape(3, 4)
+
+    def make(blit):
+        def draw(fig, i):
+            if i == 0:
+                ax = fig.add_subplot()
+                ax.imshow(values, vmin=-1, vmax=1, cmap="RdBu_r")
+                draw.marker, = ax.plot([0], [0], "ks")
+            draw.marker.set_data([i], [1])
+            return [draw.marker] if blit else None
+        return draw
+
+    full = render_frames(make(False), 4, figsize=(2, 2), dpi=40, colors=0)
+    blit = render_frames(make(True), 4, figsize=(2, 2), dpi=40, colors=0)
+    for a, b in zip(full, blit):
+        np.testing.assert_array_equal(_frame_pixels(a), _frame_pixels(b))
+
+
+def test_render_frames_uses_no_pyplot_state():
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    seen = []
+
+    def draw(fig, i):
+        seen.append(fig)
+        if i == 0:
+            fig.add_subplot().plot([0, 1])
+
+    render_frames(draw, 2, figsize=(1, 1), dpi=30)
+    assert isinstance(seen[0], Figure) and seen[0] is seen[1]
+    assert dict(matplotlib.rcParams) == before
+    import sys
+    if "matplotlib.pyplot" in sys.modules:
+        assert sys.modules["matplotlib.pyplot"].get_fignums() == []
+
+
+@pytest.mark.parametrize("n_frames", [0, -1, 2.5, True])
+def test_render_frames_rejects_bad_counts(n_frames):
+    with pytest.raises(ValueError, match="n_frames"):
+        render_frames(lambda fig, i: None, n_frames)
+
+
+def test_render_frames_rejects_changing_blit_artists():
+    def draw(fig, i):
+        if i == 0:
+            draw.ax = fig.add_subplot()
+        return [draw.ax.plot([0, i])[0]]
+
+    with pytest.raises(ValueError, match="same artists"):
+        render_frames(draw, 2, figsize=(1, 1), dpi=30)
+
+
+# --- frame_player ----------------------------------------------------------
+
+def _tiny_frames(n):
+    return render_frames(lambda fig, i: fig.set_facecolor((i / n, 0.2, 0.5)), n,
+                         figsize=(0.5, 0.5), dpi=20)
+
+
+def _links(box):
+    """Set of ((source model, trait), (target model, trait)) of a widget's jslinks."""
+    return {((w.source[0].model_id, w.source[1]), (w.target[0].model_id, w.target[1]))
+            for w in box.links}
+
+
+def test_frame_player_structure_and_links():
+    frames = _tiny_frames(4)
+    p = frame_player(frames, labels=[f"<b>{i}</b>" for i in range(4)], description="step",
+                     interval=100)
+    assert isinstance(p, widgets.VBox)
+    assert isinstance(p.play, widgets.Play) and isinstance(p.slider, widgets.IntSlider)
+    assert (p.play.min, p.play.max, p.slider.max, p.play.interval) == (0, 3, 3, 100)
+    assert p.slider.description == "step"
+    assert [bytes(c.value) for c in p.stack.children] == frames
+    assert p.stack.selected_index == 0 and p.label_stack.selected_index == 0
+    assert p.label_stack.children[2].value == "<b>2</b>"
+    links = _links(p)
+    assert ((p.play.model_id, "value"), (p.slider.model_id, "value")) in links
+    assert ((p.slider.model_id, "value"), (p.stack.model_id, "selected_index")) in links
+    assert ((p.slider.model_id, "value"), (p.label_stack.model_id, "selected_index")) in links
+
+
+def test_frame_player_embed_state_includes_links_and_buffers():
+    p = frame_player(_tiny_frames(3))
+    size = widget_payload_bytes(p)
+    from ipywidgets.embed import add_resolved_links, dependency_state
+
+    state = dependency_state(p)
+    add_resolved_links(state, drop_defaults=True)
+    names = [m["model_name"] for m in state.values()]
+    assert names.count("LinkModel") == 2
+    assert names.count("ImageModel") == 3
+    assert size > sum(len(c.value) for c in p.stack.children)
+
+
+def test_frame_player_validation():
+    with pytest.raises(ValueError, match="frames: expected at least one frame"):
+        frame_player([])
+    with pytest.raises(TypeError, match=r"frames\[1\]"):
+        frame_player([b"\x89PNG", "not bytes"])
+    with pytest.raises(ValueError, match="labels: expected a list of 2"):
+        frame_player(_tiny_frames(2), labels=["only one"])
+    with pytest.raises(ValueError, match="budget"):
+        frame_player([b"x" * 400_000] * 2)
+    with pytest.raises(ValueError, match="interval"):
+        frame_player(_tiny_frames(1), interval=0)
+
+
+# --- animate_trace ---------------------------------------------------------
+
+@pytest.mark.parametrize("cell, keys", [("rnn", ["h"]), ("lstm", ["i", "f", "g", "o", "c", "h"]),
+                                        ("gru", ["r", "z", "n", "h"])])
+def test_animate_trace_frames_for_each_cell(cell, keys):
+    rng = np.random.default_rng(3)
+    trace = _real_trace(cell, rng)
+    assert set(keys) <= set(trace)
+    p = animate_trace(trace, sample=1, title=cell)
+    T = trace["h"].shape[1]
+    assert len(p.stack.children) == T == p.slider.max + 1
+    pngs = [bytes(c.value) for c in p.stack.children]
+    assert all(f.startswith(PNG_MAGIC) for f in pngs)
+    # consecutive frames differ (the cursor moves) but have one size
+    shapes = {_frame_pixels(f).shape for f in pngs}
+    assert len(shapes) == 1
+    assert all(pngs[t] != pngs[t + 1] for t in range(T - 1))
+    # the default keys are the cell's keys, in order, and the label lists them
+    label = p.label_stack.children[2].value
+    for k in keys:
+        assert f"<b>{k}</b>" in label
+    assert "t = 2" in label
+    h = trace["h"][1, 2]
+    assert f"{h[0]:+.2f}" in label
+
+
+def test_animate_trace_written_values_and_inputs():
+    trace = synthetic_trace(["h"], N=1, T=5, H=3)
+    x = np.random.default_rng(1).standard_normal((1, 5, 2))
+    p = animate_trace(trace, inputs=x, keys=["h"])
+    assert "<b>x</b>" in p.label_stack.children[0].value
+    q = animate_trace(trace, keys="h", labels=False)
+    assert q.label_stack is None
+
+
+def test_animate_trace_lstm_h16_t30_within_budget():
+    trace = synthetic_trace(list("ifgoch"), N=1, T=30, H=16, seed=4)
+    p = animate_trace(trace)
+    size = widget_payload_bytes(p)
+    assert size < MAX_WIDGET_BYTES, size
+    assert size < 600_000  # documented as about 0.3 MB of frames (0.45 MB with base64)
+
+
+def test_animate_trace_validation():
+    good = synthetic_trace(["h"], N=2, T=4, H=3)
+    with pytest.raises(ValueError, match="empty dict"):
+        animate_trace({})
+    with pytest.raises(TypeError, match="trace: expected a dict"):
+        animate_trace(good["h"])
+    with pytest.raises(ValueError, match=r"trace\['h'\]: expected a 3-d array"):
+        animate_trace({"h": good["h"][0]})
+    with pytest.raises(ValueError, match=r"sample: expected an integer in \[0, 1\]"):
+        animate_trace(good, sample=2)
+    with pytest.raises(ValueError, match="sample"):
+        animate_trace(good, sample=-1)
+    with pytest.raises(ValueError, match="'q' is not in the trace"):
+        animate_trace(good, keys=["q"])
+    with pytest.raises(ValueError, match="same"):
+        animate_trace({"h": good["h"], "c": good["h"][:, :3]}, keys=["h", "c"])
+    with pytest.raises(ValueError, match="inputs"):
+        animate_trace(good, inputs=np.zeros((2, 5, 1)))
+    with pytest.raises(ValueError, match="finite"):
+        animate_trace({"h": np.full((1, 2, 2), np.nan)})
+    with pytest.raises(ValueError, match="T >= 1|non-empty"):
+        animate_trace({"h": np.zeros((1, 0, 2))})
+
+
+# --- precomputed_explorer ---------------------------------------------------
+
+def test_precomputed_explorer_links_index_to_stack():
+    frames = _tiny_frames(3)
+    e = precomputed_explorer([0.5, 1.0, 1.5], frames, description="radius")
+    assert isinstance(e.slider, widgets.SelectionSlider)
+    assert [lab for lab, _ in e.slider.options] == ["0.50", "1.00", "1.50"]
+    assert e.slider.description == "radius"
+    assert [bytes(c.value) for c in e.stack.children] == frames
+    assert ((e.slider.model_id, "index"), (e.stack.model_id, "selected_index")) in _links(e)
+
+
+def test_precomputed_explorer_validation():
+    frames = _tiny_frames(2)
+    with pytest.raises(ValueError, match="one value per frame"):
+        precomputed_explorer([1.0], frames)
+    with pytest.raises(ValueError, match="read the same"):
+        precomputed_explorer([1.001, 1.002], frames)
+    with pytest.raises(ValueError, match="at least one frame"):
+        precomputed_explorer([], [])
+    e = precomputed_explorer(["tanh", "relu"], frames)
+    assert [lab for lab, _ in e.slider.options] == ["tanh", "relu"]
+
+
+# --- drawing functions ------------------------------------------------------
+
+def _ax():
+    return Figure().add_subplot()
+
+
+def test_plot_heatmap_draws_units_by_time_and_cursor():
+    values = np.arange(12.0).reshape(3, 4) / 12
+    ax = plot_heatmap(values, ax=_ax(), cursor=2, title="h")
+    (im,) = ax.get_images()
+    np.testing.assert_array_equal(im.get_array(), values)
+    assert ax.get_title() == "h"
+    (patch,) = ax.patches
+    assert patch.get_x() == 1.5
+    with pytest.raises(ValueError, match="cursor"):
+        plot_heatmap(values, ax=_ax(), cursor=4)
+    with pytest.raises(ValueError, match=r"values: expected a 2-d array of shape \(H, T\)"):
+        plot_heatmap(values[0], ax=_ax())
+
+
+def test_plot_values_and_series():
+    ax = plot_values(np.array([0.5, -0.25]), ax=_ax())
+    assert [p.get_width() for p in ax.patches] == [0.5, -0.25]
+    ax = plot_series(np.array([[1.0, 2.0], [0.1, 0.2], [0.01, 0.02]]), ax=_ax(),
+                     labels=["a", "b"], logy=True)
+    assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="labels"):
+        plot_series(np.ones((3, 2)), ax=_ax(), labels=["a"])
