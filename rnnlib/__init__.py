@@ -31,5 +31,9 @@ Recurrent caches hold ``cache["trace"]``: every per-step value
 from .clip import clip_by_global_norm, clip_by_value, global_norm
 from .optim import OPTIMIZERS, adagrad, adam, momentum, rmsprop, sgd
 from .regularization import l1_penalty, l2_penalty
+from .normalization import (batchnorm_backward, batchnorm_forward, init_norm_params,
+                            layernorm_backward, layernorm_forward,
+                            temporal_batchnorm_backward, temporal_batchnorm_forward)
+from .embedding import embedding_backward, embedding_forward, init_embedding
 
 # --- chapter helpers ------------------------------------------------------
