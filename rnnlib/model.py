@@ -1,0 +1,511 @@
+"""A small sequence model composed from rnnlib's forward/backward pairs.
+
+The chapters after the first two train one kind of model over and over::
+
+    inputs --(embedding or as is)--> x       (N, T, D)
+    x --(RNN / LSTM / GRU, optionally bidirectional)--> h   (N, T, H) or (N, T, 2H)
+    h --(optional layer norm over the hidden units)--> h
+    h --(time-distributed affine)--> outputs  (N, T, K)   "every" step
+                                     or       (N, K)      "last" step only
+
+This module wires those pieces together as plain functions:
+:func:`init_model`, :func:`model_forward`, :func:`model_backward` and
+:func:`model_loss`. What the model looks like is described by a frozen
+:class:`ModelSpec`; the numbers live in a nested ``params`` dict
+(``params["rnn"]``, ``params["out"]``, ...) and the gradients come back in a
+dict of the same nesting, keys and shapes. There is no hidden state: the
+same params, inputs and spec always give the same result.
+
+Layer normalization (``norm="layer"``) is applied to the hidden states
+*after* the recurrence, ``h_t <- LN(h_t)``, before the output layer. It
+does not change the recurrence itself (Ba et al. 2016 also normalise inside
+the cell); this keeps the recurrent layers the exact, gradient-checked
+engine functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import _describe, check_choice, check_positive_int, check_rng
+from .affine import affine_backward, affine_forward
+from .embedding import check_ids, embedding_backward, embedding_forward, init_embedding
+from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .init import init_affine, init_gru, init_lstm, init_rnn
+from .losses import mse_loss, softmax_cross_entropy
+from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .normalization import init_norm_params, layernorm_backward, layernorm_forward
+from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+__all__ = ["ModelSpec", "init_model", "model_forward", "model_backward",
+           "model_loss", "flatten_params", "unflatten_params", "Model"]
+
+CELLS = ("rnn", "lstm", "gru")
+_INITS = {"rnn": init_rnn, "lstm": init_lstm, "gru": init_gru}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the model looks like (no numbers: those are in ``params``).
+
+    Parameters
+    ----------
+    cell : "rnn", "lstm" or "gru".
+    input : "dense" (float inputs (N, T, D)) or "embedding" (integer token
+        ids (N, T) looked up in a (vocab, D) table).
+    D : input features per step (the embedding size for "embedding").
+    H : hidden units (per direction).
+    K : outputs per step (classes / vocabulary for ``loss="xent"``).
+    vocab : number of token ids for ``input="embedding"`` (else None).
+    bidirectional : run the recurrence both ways and concatenate, so the
+        output layer sees 2H features.
+    norm : None or "layer" (layer normalization of the hidden states).
+    loss : "xent" (softmax cross-entropy, integer targets) or "mse".
+    output : "every" (many-to-many, outputs (N, T, K)) or "last"
+        (many-to-one, outputs (N, K) from the final state).
+    activation : the Elman RNN's nonlinearity ("tanh", "relu", "linear").
+    dtype : "float64" (default) or "float32".
+    """
+
+    cell: str = "lstm"
+    input: str = "dense"
+    D: int = 1
+    H: int = 16
+    K: int = 1
+    vocab: int | None = None
+    bidirectional: bool = False
+    norm: str | None = None
+    loss: str = "xent"
+    output: str = "every"
+    activation: str = "tanh"
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        check_choice("spec.cell", self.cell, CELLS)
+        check_choice("spec.input", self.input, ("dense", "embedding"))
+        check_positive_int("spec.D", self.D)
+        check_positive_int("spec.H", self.H)
+        check_positive_int("spec.K", self.K)
+        if self.input == "embedding":
+            check_positive_int("spec.vocab", self.vocab)
+        elif self.vocab is not None:
+            raise ValueError(
+                f"spec.vocab: expected None for input='dense', got {self.vocab!r}")
+        if not isinstance(self.bidirectional, bool):
+            raise TypeError(
+                f"spec.bidirectional: expected True or False, got {_describe(self.bidirectional)}")
+        if self.norm not in (None, "layer"):
+            raise ValueError(f"spec.norm: expected None or 'layer', got {self.norm!r}")
+        check_choice("spec.loss", self.loss, ("xent", "mse"))
+        check_choice("spec.output", self.output, ("every", "last"))
+        check_choice("spec.activation", self.activation, ("tanh", "relu", "linear"))
+        check_choice("spec.dtype", self.dtype, ("float64", "float32"))
+
+    @property
+    def features(self) -> int:
+        """Width of the recurrent output: H, or 2H when bidirectional."""
+        return 2 * self.H if self.bidirectional else self.H
+
+
+# --------------------------------------------------------------------------
+# nested <-> flat parameter dicts (optimizers and clipping take flat dicts)
+
+def flatten_params(params: dict, prefix: str = "") -> dict:
+    """Flatten a nested dict of arrays to ``{"rnn.U": array, ...}``.
+
+    The arrays are not copied. :func:`unflatten_params` undoes it.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"params: expected a dict, got {_describe(params)}")
+    flat = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_params(value, prefix=name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def unflatten_params(flat: dict) -> dict:
+    """Rebuild the nested dict from :func:`flatten_params`' dotted keys."""
+    nested: dict = {}
+    for name, value in flat.items():
+        parts = name.split(".")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return nested
+
+
+# --------------------------------------------------------------------------
+
+def init_model(spec: ModelSpec, rng: np.random.Generator) -> dict:
+    """Draw the parameters of the model ``spec`` describes.
+
+    Parameters
+    ----------
+    spec : ModelSpec.
+    rng : np.random.Generator, the only source of randomness.
+
+    Returns
+    -------
+    params : nested dict. ``"embed"`` {"E" (vocab, D)} for embedding input;
+        ``"rnn"`` (cell params, U (gH, D), W (gH, H), b (gH,)), or
+        ``"rnn_fw"`` and ``"rnn_bw"`` when bidirectional; ``"norm"``
+        {"gamma", "beta"} (F,) with F = H or 2H when ``norm="layer"``;
+        ``"out"`` {"V" (K, F), "c" (K,)}.
+    """
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec: expected a ModelSpec, got {_describe(spec)}")
+    check_rng(rng)
+    dtype = np.dtype(spec.dtype)
+    params: dict = {}
+    if spec.input == "embedding":
+        params["embed"] = init_embedding(spec.vocab, spec.D, rng, dtype=dtype)
+    init_cell = _INITS[spec.cell]
+    if spec.bidirectional:
+        params["rnn_fw"] = init_cell(spec.D, spec.H, rng, dtype)
+        params["rnn_bw"] = init_cell(spec.D, spec.H, rng, dtype)
+    else:
+        params["rnn"] = init_cell(spec.D, spec.H, rng, dtype)
+    F = spec.features
+    if spec.norm == "layer":
+        params["norm"] = init_norm_params(F, dtype=dtype)
+    params["out"] = init_affine(F, spec.K, rng, dtype)
+    return params
+
+
+def _check_model_params(params, spec: ModelSpec) -> None:
+    if not isinstance(params, dict):
+        raise TypeError(f"params: expected the nested dict from init_model, got {_describe(params)}")
+    expected = {"out"}
+    if spec.input == "embedding":
+        expected.add("embed")
+    expected |= {"rnn_fw", "rnn_bw"} if spec.bidirectional else {"rnn"}
+    if spec.norm == "layer":
+        expected.add("norm")
+    if set(params) != expected:
+        raise ValueError(
+            f"params: expected top-level keys {sorted(expected)} for this spec, "
+            f"got {sorted(params)}")
+
+
+def _embed_or_pass(params, inputs, spec):
+    """Return x (N, T, D) and the embedding cache (or None)."""
+    if spec.input == "embedding":
+        check_ids("inputs", inputs, spec.vocab)
+        x, emb_cache = embedding_forward(inputs, params["embed"])
+        return x, emb_cache
+    if not isinstance(inputs, np.ndarray):
+        raise TypeError(f"inputs: expected a float array (N, T, D), got {_describe(inputs)}")
+    return inputs, None
+
+
+def _recurrent_forward(params, x, spec, mask):
+    """Run the recurrent layer; return h (N, T, F) and its cache."""
+    N = x.shape[0]
+    dtype = x.dtype
+    if spec.bidirectional:
+        from .bidirectional import bidirectional_forward
+        kwargs = {"activation": spec.activation} if spec.cell == "rnn" else {}
+        h, cache = bidirectional_forward(x, params["rnn_fw"], params["rnn_bw"], spec.cell,
+                                         mask=mask, **kwargs)
+        return h, cache
+    h0 = np.zeros((N, spec.H), dtype=dtype)
+    if spec.cell == "rnn":
+        h, cache = rnn_forward(x, h0, params["rnn"], activation=spec.activation, mask=mask)
+    elif spec.cell == "lstm":
+        h, _, cache = lstm_forward(x, h0, np.zeros_like(h0), params["rnn"], mask=mask)
+    else:
+        h, cache = gru_forward(x, h0, params["rnn"], mask=mask)
+    return h, cache
+
+
+def _recurrent_backward(dh, cache, spec):
+    """Return dx (N, T, D) and the recurrent gradients as a nested dict."""
+    if spec.bidirectional:
+        from .bidirectional import bidirectional_backward
+        dx, grads_fw, grads_bw = bidirectional_backward(dh, cache)
+        return dx, {"rnn_fw": grads_fw, "rnn_bw": grads_bw}
+    if spec.cell == "lstm":
+        dx, _, _, grads = lstm_backward(dh, cache)
+    elif spec.cell == "rnn":
+        dx, _, grads = rnn_backward(dh, cache)
+    else:
+        dx, _, grads = gru_backward(dh, cache)
+    return dx, {"rnn": grads}
+
+
+def _ends(mask, N, T):
+    """Index of each sequence's last and first valid step: two int arrays (N,)."""
+    if mask is None:
+        return np.full(N, T - 1), np.zeros(N, dtype=np.int64)
+    valid = np.asarray(mask) != 0                                     # (N, T)
+    last = T - 1 - np.argmax(valid[:, ::-1], axis=1)
+    first = np.argmax(valid, axis=1)
+    return last, first
+
+
+def model_forward(params: dict, inputs: np.ndarray, spec: ModelSpec,
+                  mask: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Forward pass of the composed model.
+
+    .. math::
+        x_t = E[\\text{id}_t] \\text{ (or the input)}, \\quad
+        h_t = \\text{cell}(x_t, h_{t-1}), \\quad
+        o_t = V\\, \\text{LN}(h_t) + c
+
+    With ``output="last"`` only the final state is read out: ``o = V h_T + c``
+    (for a bidirectional layer, ``h_T`` of the forward direction and ``h_1``
+    of the backward one). With a mask, ``T`` is each sequence's own last
+    valid step (and ``1`` its first).
+
+    Parameters
+    ----------
+    params : nested dict from :func:`init_model`.
+    inputs : (N, T, D) floats for ``input="dense"``; (N, T) integer ids for
+        ``input="embedding"``.
+    spec : ModelSpec.
+    mask : optional (N, T) of 0/1, 1 on valid steps.
+
+    Returns
+    -------
+    outputs : (N, T, K) for ``output="every"``, (N, K) for ``"last"``
+        (logits for ``loss="xent"``, predictions for ``"mse"``).
+    cache : dict for :func:`model_backward`; ``cache["h"]`` is the hidden
+        sequence (N, T, F) and ``cache["rnn"]["trace"]`` the recurrent
+        layer's per-step trace (unidirectional).
+    """
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec: expected a ModelSpec, got {_describe(spec)}")
+    _check_model_params(params, spec)
+    x, emb_cache = _embed_or_pass(params, inputs, spec)
+    h, rnn_cache = _recurrent_forward(params, x, spec, mask)        # (N, T, F)
+    N, T, F = h.shape
+    norm_cache = None
+    hn = h
+    if spec.norm == "layer":
+        hn, norm_cache = layernorm_forward(h, params["norm"])        # (N, T, F)
+    if spec.output == "last":
+        last, first = _ends(mask, N, T)
+        rows = np.arange(N)
+        if spec.bidirectional:
+            H = spec.H
+            # forward direction ends at the last valid step, backward at the first: (N, 2H)
+            summary = np.concatenate([hn[rows, last, :H], hn[rows, first, H:]], axis=1)
+        else:
+            summary = hn[rows, last, :]                               # (N, H)
+        o, out_cache = affine_forward(summary[:, None, :], params["out"])  # (N, 1, K)
+        outputs = o[:, 0, :]                                          # (N, K)
+    else:
+        outputs, out_cache = affine_forward(hn, params["out"])        # (N, T, K)
+    cache = {"spec": spec, "emb": emb_cache, "rnn": rnn_cache, "norm": norm_cache,
+             "out": out_cache, "h": h, "shape": (N, T, F), "dtype": h.dtype,
+             "ends": _ends(mask, N, T)}
+    return outputs, cache
+
+
+def model_backward(doutputs: np.ndarray, cache: dict) -> dict:
+    """Backward pass of :func:`model_forward`: gradients of every parameter.
+
+    Parameters
+    ----------
+    doutputs : upstream gradient, same shape as ``outputs``: (N, T, K) or (N, K).
+    cache : from :func:`model_forward`.
+
+    Returns
+    -------
+    grads : nested dict with the keys and shapes of ``params``
+        (``grads["out"]["V"]`` is dL/dV, ...).
+    """
+    spec: ModelSpec = cache["spec"]
+    N, T, F = cache["shape"]
+    expected = (N, spec.K) if spec.output == "last" else (N, T, spec.K)
+    if not isinstance(doutputs, np.ndarray) or doutputs.shape != expected:
+        got = doutputs.shape if isinstance(doutputs, np.ndarray) else _describe(doutputs)
+        raise ValueError(f"doutputs: expected shape {expected} (the outputs' shape), got {got}")
+    grads: dict = {}
+    # through the output layer
+    if spec.output == "last":
+        dsummary, grads["out"] = affine_backward(doutputs[:, None, :], cache["out"])
+        dsummary = dsummary[:, 0, :]                                  # (N, F)
+        dhn = np.zeros((N, T, F), dtype=cache["dtype"])
+        last, first = cache["ends"]
+        rows = np.arange(N)
+        if spec.bidirectional:
+            H = spec.H
+            dhn[rows, last, :H] = dsummary[:, :H]
+            dhn[rows, first, H:] = dsummary[:, H:]
+        else:
+            dhn[rows, last, :] = dsummary
+    else:
+        dhn, grads["out"] = affine_backward(doutputs, cache["out"])   # (N, T, F)
+    # through layer norm
+    dh = dhn
+    if spec.norm == "layer":
+        dh, grads["norm"] = layernorm_backward(dhn, cache["norm"])
+    # through the recurrence
+    dx, rnn_grads = _recurrent_backward(dh, cache["rnn"], spec)
+    grads.update(rnn_grads)
+    # into the embedding table
+    if spec.input == "embedding":
+        grads["embed"] = embedding_backward(dx, cache["emb"])
+    return grads
+
+
+def model_loss(params: dict, inputs: np.ndarray, targets: np.ndarray, spec: ModelSpec,
+               mask: np.ndarray | None = None) -> tuple[float, dict]:
+    """Loss of the composed model and its gradient for every parameter.
+
+    .. math::
+        L = -\\frac{1}{|\\text{valid}|}\\sum_{n,t \\text{ valid}} \\log \\hat y_{n,t}[y_{n,t}]
+        \\quad \\text{(xent)}, \\qquad
+        L = \\text{mean}\\,(o - y)^2 \\quad \\text{(mse)}
+
+    Parameters
+    ----------
+    params : nested dict from :func:`init_model`.
+    inputs : (N, T, D) floats or (N, T) ids, as for :func:`model_forward`.
+    targets : xent: integer classes (N, T) ("every") or (N,) ("last");
+        mse: floats (N, T, K) ("every") or (N, K) ("last").
+    spec : ModelSpec.
+    mask : optional (N, T) of 0/1; for ``output="every"`` masked steps are
+        left out of the loss as well as carried over in the recurrence.
+
+    Returns
+    -------
+    loss : float.
+    grads : nested dict like ``params``.
+    """
+    outputs, cache = model_forward(params, inputs, spec, mask=mask)
+    loss, doutputs = _loss(outputs, targets, spec, mask)
+    grads = model_backward(doutputs, cache)
+    return loss, grads
+
+
+def _loss(outputs, targets, spec, mask):
+    """Apply the spec's loss; handles the (N, K) shape of ``output="last"``."""
+    if not isinstance(targets, np.ndarray):
+        raise TypeError(f"targets: expected a numpy array, got {_describe(targets)}")
+    last = spec.output == "last"
+    o = outputs[:, None, :] if last else outputs                      # (N, T', K)
+    step_mask = None if last else mask
+    if spec.loss == "xent":
+        if targets.dtype.kind not in "iu":
+            raise TypeError(f"targets: expected integer class ids for loss='xent', "
+                            f"got dtype {targets.dtype}")
+        want = o.shape[:1] if last else o.shape[:2]
+        if targets.shape != want:
+            raise ValueError(f"targets: expected shape {'(N,)' if last else '(N, T)'} = "
+                             f"{want}, got {targets.shape}")
+        y = targets[:, None] if last else targets
+        loss, do = softmax_cross_entropy(o, y, mask=step_mask)
+    else:
+        want = outputs.shape
+        if targets.shape != want:
+            raise ValueError(f"targets: expected shape {'(N, K)' if last else '(N, T, K)'} = "
+                             f"{want}, got {targets.shape}")
+        y = targets[:, None, :] if last else targets
+        loss, do = mse_loss(o, y, mask=step_mask)
+    if last:
+        do = do[:, 0, :]
+    return float(loss), do
+
+
+# --------------------------------------------------------------------------
+# one time step of the same model (used by generate.py and teacher_forcing.py)
+
+def _step_input(params, fed, spec):
+    """Input x_t (B, D) for one step from fed tokens (B,) or values (B, D).
+
+    Token ids go through the embedding (``input="embedding"``) or become
+    one-hot vectors (``input="dense"`` with D = K); float values (B, D)
+    are used as they are.
+    """
+    if fed.dtype.kind in "iu":
+        if spec.input == "embedding":
+            return params["embed"]["E"][fed]                          # (B, D)
+        x = np.zeros((fed.shape[0], spec.D), dtype=np.dtype(spec.dtype))
+        x[np.arange(fed.shape[0]), fed] = 1.0                         # one-hot (B, D)
+        return x
+    return fed
+
+
+def _cell_step_forward(params, x_t, h_prev, c_prev, spec):
+    """One recurrent step: returns h_t (B, H), c_t (B, H) or None, cache."""
+    p = params["rnn"]
+    if spec.cell == "rnn":
+        h, cache = rnn_step_forward(x_t, h_prev, p, spec.activation)
+        return h, None, cache
+    if spec.cell == "lstm":
+        return lstm_step_forward(x_t, h_prev, c_prev, p)
+    h, cache = gru_step_forward(x_t, h_prev, p)
+    return h, None, cache
+
+
+def _cell_step_backward(dh_t, dc_t, cache, spec):
+    """Backward of :func:`_cell_step_forward`: (dx_t, dh_prev, dc_prev or None, grads)."""
+    if spec.cell == "rnn":
+        dx, dh_prev, grads = rnn_step_backward(dh_t, cache)
+        return dx, dh_prev, None, grads
+    if spec.cell == "lstm":
+        return lstm_step_backward(dh_t, dc_t, cache)
+    dx, dh_prev, grads = gru_step_backward(dh_t, cache)
+    return dx, dh_prev, None, grads
+
+
+def _readout_forward(params, h_t, spec):
+    """Output o_t (B, K) from h_t (B, H): optional layer norm, then affine."""
+    hn = h_t[:, None, :]                                              # (B, 1, H)
+    norm_cache = None
+    if spec.norm == "layer":
+        hn, norm_cache = layernorm_forward(hn, params["norm"])
+    o, out_cache = affine_forward(hn, params["out"])                  # (B, 1, K)
+    return o[:, 0, :], (norm_cache, out_cache)
+
+
+def _readout_backward(do_t, cache, spec):
+    """Backward of :func:`_readout_forward`: (dh_t (B, H), grads dict)."""
+    norm_cache, out_cache = cache
+    grads = {}
+    dhn, grads["out"] = affine_backward(do_t[:, None, :], out_cache)  # (B, 1, H)
+    if spec.norm == "layer":
+        dhn, grads["norm"] = layernorm_backward(dhn, norm_cache)
+    return dhn[:, 0, :], grads
+
+
+def _add_grads(total: dict, new: dict) -> None:
+    """total += new, for nested dicts of arrays (total is modified; it is ours)."""
+    for key, value in new.items():
+        if isinstance(value, dict):
+            _add_grads(total.setdefault(key, {}), value)
+        elif key in total:
+            total[key] = total[key] + value
+        else:
+            total[key] = value.copy()
+
+
+class Model:
+    """A thin convenience wrapper: a spec and its params, nothing else.
+
+    ``Model(spec, rng)`` draws parameters; ``.forward``, ``.loss`` call the
+    functions above with ``self.params``. Nothing is cached between calls;
+    assigning ``model.params = new_params`` is the only way it changes.
+    """
+
+    def __init__(self, spec: ModelSpec, rng: np.random.Generator | None = None,
+                 params: dict | None = None):
+        if (rng is None) == (params is None):
+            raise ValueError("Model: give exactly one of rng (to draw parameters) or params")
+        self.spec = spec
+        self.params = init_model(spec, rng) if params is None else params
+
+    def forward(self, inputs, mask=None):
+        return model_forward(self.params, inputs, self.spec, mask=mask)
+
+    def loss(self, inputs, targets, mask=None):
+        return model_loss(self.params, inputs, targets, self.spec, mask=mask)
