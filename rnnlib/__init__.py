@@ -26,6 +26,17 @@ Recurrent caches hold ``cache["trace"]``: every per-step value
 """
 
 # --- engine: cells, losses, gradient checks (issue 2) ---------------------
+from .activations import (ACTIVATIONS, identity, identity_derivative, log_softmax,
+                          relu, relu_derivative, sigmoid, sigmoid_derivative,
+                          softmax, tanh, tanh_derivative)
+from .affine import affine_backward, affine_forward
+from .gradcheck import check_gradients, numerical_gradient, rel_error
+from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .init import (init_affine, init_gru, init_jordan, init_lstm, init_rnn,
+                   set_spectral_radius)
+from .losses import mse_loss, softmax_cross_entropy
+from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 # --- training toolkit (issue 3) -------------------------------------------
 from .clip import clip_by_global_norm, clip_by_value, global_norm

@@ -1,0 +1,128 @@
+"""Activation functions and their derivatives, numerically stable.
+
+Every function takes and returns arrays of the same shape and dtype. The
+derivatives are written as functions of the *input* ``x`` (the
+pre-activation), so ``tanh_derivative(a)`` is d tanh(a) / da.
+
+None of them overflows or warns at |x| = 1000 (or anywhere on the float
+line): the sigmoid never calls ``exp`` on a positive number, softmax and
+log-softmax subtract the row maximum before exponentiating (log-sum-exp).
+
+``ACTIVATIONS`` maps a name to ``(function, derivative)``:
+``"tanh"``, ``"relu"``, ``"linear"`` (identity) and ``"sigmoid"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "sigmoid", "tanh", "relu", "identity", "softmax", "log_softmax",
+    "sigmoid_derivative", "tanh_derivative", "relu_derivative",
+    "identity_derivative", "ACTIVATIONS",
+]
+
+
+def sigmoid(x):
+    """Logistic sigmoid, stable for any finite input.
+
+    .. math:: \\sigma(x) = 1 / (1 + e^{-x})
+
+    For x >= 0 this formula is used as is (``exp(-x) <= 1``); for x < 0 the
+    equal form ``e^x / (1 + e^x)`` is used, so ``exp`` never sees a positive
+    argument and cannot overflow. Values lie in [0, 1] (in floating point
+    they round to exactly 0 or 1 far out, e.g. sigmoid(1000) == 1.0).
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``x``
+    """
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))                     # in (0, 1], never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def tanh(x):
+    """Hyperbolic tangent, ``(e^x - e^-x) / (e^x + e^-x)``, values in (-1, 1)."""
+    return np.tanh(x)
+
+
+def relu(x):
+    """Rectified linear unit, ``max(0, x)``."""
+    x = np.asarray(x)
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+def identity(x):
+    """The identity ("linear" activation): returns ``x`` unchanged (a copy)."""
+    return np.array(x, copy=True)
+
+
+def sigmoid_derivative(x):
+    """Derivative of the sigmoid at ``x``: ``sigma(x) * (1 - sigma(x))``, in (0, 1/4]."""
+    s = sigmoid(x)
+    return s * (1 - s)
+
+
+def tanh_derivative(x):
+    """Derivative of tanh at ``x``: ``1 - tanh(x)**2``, in (0, 1]."""
+    t = np.tanh(x)
+    return 1 - t * t
+
+
+def relu_derivative(x):
+    """Derivative of ReLU at ``x``: 1 where x > 0, 0 where x <= 0.
+
+    ReLU has no derivative at exactly 0; we use 0 there (the left
+    derivative, the same choice as PyTorch's autograd), so a unit whose
+    pre-activation is exactly 0 passes no gradient.
+    """
+    x = np.asarray(x)
+    return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def identity_derivative(x):
+    """Derivative of the identity: ones shaped like ``x``."""
+    x = np.asarray(x)
+    return np.ones_like(x, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``, by log-sum-exp.
+
+    .. math:: \\mathrm{softmax}(x)_k = e^{x_k - m} / \\sum_j e^{x_j - m},
+              \\quad m = \\max_j x_j
+
+    Subtracting the maximum changes nothing mathematically and keeps every
+    exponent <= 0, so nothing overflows; the largest entry contributes
+    ``e^0 = 1`` so the denominator is never 0.
+    """
+    x = np.asarray(x)
+    z = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    """Log of the softmax along ``axis``, computed without forming the softmax.
+
+    .. math:: \\log \\mathrm{softmax}(x)_k = (x_k - m) - \\log \\sum_j e^{x_j - m}
+
+    Exact in floating point even where the softmax itself underflows to 0
+    (then this returns a large negative number, not ``-inf``).
+    """
+    x = np.asarray(x)
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+ACTIVATIONS = {
+    "tanh": (tanh, tanh_derivative),
+    "relu": (relu, relu_derivative),
+    "linear": (identity, identity_derivative),
+    "sigmoid": (sigmoid, sigmoid_derivative),
+}
