@@ -46,5 +46,6 @@ from .normalization import (batchnorm_backward, batchnorm_forward, init_norm_par
                             layernorm_backward, layernorm_forward,
                             temporal_batchnorm_backward, temporal_batchnorm_forward)
 from .embedding import embedding_backward, embedding_forward, init_embedding
+from . import data
 
 # --- chapter helpers ------------------------------------------------------
