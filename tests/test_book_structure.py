@@ -297,3 +297,19 @@ def test_references_bib_has_the_agreed_keys_and_every_cite_resolves():
 def test_bibliography_directive_only_on_the_bibliography_page():
     pages = [where for where, text in prose_texts() if "{bibliography}" in text]
     assert pages == ["book/appendix/bibliography.md"]
+
+
+def test_api_reference_documents_every_public_module_once():
+    text = (BOOK / "appendix" / "api.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\.\. automodule:: (\S+)", text, re.M)
+    assert len(documented) == len(set(documented)), "a module is documented twice"
+    pkg = ROOT / "rnnlib"
+    modules = set()
+    for path in pkg.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        if any(p.startswith("_") for p in parts):
+            continue
+        modules.add(".".join(parts))
+    assert modules - set(documented) == set(), "modules missing from book/appendix/api.md"
+    assert set(documented) - modules == set(), "api.md names modules that do not exist"
