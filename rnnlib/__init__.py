@@ -30,10 +30,12 @@ from .activations import (ACTIVATIONS, identity, identity_derivative, log_softma
                           relu, relu_derivative, sigmoid, sigmoid_derivative,
                           softmax, tanh, tanh_derivative)
 from .affine import affine_backward, affine_forward
+from .bidirectional import bidirectional_backward, bidirectional_forward
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .init import (init_affine, init_gru, init_jordan, init_lstm, init_rnn,
                    set_spectral_radius)
+from .jordan import jordan_backward, jordan_forward
 from .losses import mse_loss, softmax_cross_entropy
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward

@@ -166,7 +166,7 @@ def _rnn_expected(D, H):
 
 
 def _check_rnn_params(params, D, dtype):
-    H = _dim(params, "W", 1)
+    H = _dim(params, "W", 0)                                      # W is (H, H)
     H = 1 if H is None else H
     check_params(params, _rnn_expected(D, H), dtype)
     return H
