@@ -49,5 +49,13 @@ from .normalization import (batchnorm_backward, batchnorm_forward, init_norm_par
                             temporal_batchnorm_backward, temporal_batchnorm_forward)
 from .embedding import embedding_backward, embedding_forward, init_embedding
 from . import data
+from .model import Model, ModelSpec, init_model, model_backward, model_forward, model_loss
+from .train import TrainingDiverged, train
+from .progress import Progress
+from .generate import (beam_search, greedy_decode, initial_state, make_step_fn,
+                       sample_sequence)
+from .teacher_forcing import sequence_train_step, teacher_forcing_probability
+from .seq2seq import (init_seq2seq, seq2seq_backward, seq2seq_beam, seq2seq_forward,
+                      seq2seq_greedy, seq2seq_loss, seq2seq_step_fn)
 
 # --- chapter helpers ------------------------------------------------------
