@@ -1,0 +1,58 @@
+"""Sphinx glue for the RNN book (loaded from _config.yml, sphinx.local_extensions).
+
+1. ``RNNBOOK_EXECUTE`` (``force``, ``cache``, ``auto`` or ``off``) overrides
+   ``execute.execute_notebooks`` from ``_config.yml``: ``scripts/book.sh``
+   sets it to ``force`` under CI so every notebook runs from scratch there,
+   while local builds re-run only changed notebooks (jupyter-cache).
+2. ``window.FontAwesomeConfig = {autoReplaceSvg: "nest"}`` is put in every
+   page's <head> as a plain (not deferred) script, so it runs before the
+   theme's deferred FontAwesome 6 script. Without it FontAwesome replaces the
+   ``<i class="fa fa-play">`` inside the widgets' Play button by an ``<svg>``
+   outside the element the widget manager later updates, and the button
+   stops showing play/pause (the browser test checks the icon and clicks).
+3. Scripts that an extension registers twice are written once per page:
+   sphinx-thebe 0.3.1 adds its inline ``const THEBE_JS_URL = ...`` config
+   twice under Jupyter Book 1 (once with filename None, once with ""),
+   and the second copy is a SyntaxError in the
+   browser console on every page.
+"""
+
+from __future__ import annotations
+
+import os
+
+MODES = ("force", "cache", "auto", "off")
+
+FONTAWESOME_CONFIG = 'window.FontAwesomeConfig = {autoReplaceSvg: "nest"};'
+
+
+def _execution_mode_from_env(app, config):
+    mode = os.environ.get("RNNBOOK_EXECUTE", "").strip()
+    if not mode:
+        return
+    if mode not in MODES:
+        raise ValueError(
+            f"RNNBOOK_EXECUTE: expected one of {', '.join(MODES)}, got {mode!r}")
+    config.nb_execution_mode = mode
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for js in scripts:
+        attrs = getattr(js, "attributes", {}) or {}
+        key = (getattr(js, "filename", None) or "", tuple(sorted(attrs.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    scripts[:] = unique
+
+
+def setup(app):
+    app.connect("config-inited", _execution_mode_from_env, priority=900)
+    app.add_js_file(None, body=FONTAWESOME_CONFIG, priority=1)
+    app.connect("html-page-context", _dedupe_scripts, priority=999)
+    return {"parallel_read_safe": True, "parallel_write_safe": True,
+            "env_version": 1}
