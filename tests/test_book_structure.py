@@ -311,5 +311,8 @@ def test_api_reference_documents_every_public_module_once():
         if any(p.startswith("_") for p in parts):
             continue
         modules.add(".".join(parts))
-    assert modules - set(documented) == set(), "modules missing from book/appendix/api.md"
+    # a package documented with :imported-members: covers its submodules
+    covering = re.findall(r"^\.\. automodule:: (\S+)\n(?:   :[^\n]*\n)*?   :imported-members:", text, re.M)
+    covered = {m for m in modules for pkg_name in covering if m.startswith(pkg_name + ".")}
+    assert modules - set(documented) - covered == set(), "modules missing from book/appendix/api.md"
     assert set(documented) - modules == set(), "api.md names modules that do not exist"
