@@ -35,6 +35,7 @@ from .gradcheck import check_gradients, numerical_gradient, rel_error
 from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .init import (init_affine, init_gru, init_jordan, init_lstm, init_rnn,
                    set_spectral_radius)
+from .interop import params_from_torch, params_to_torch
 from .jordan import jordan_backward, jordan_forward
 from .losses import mse_loss, softmax_cross_entropy
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
