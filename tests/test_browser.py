@@ -275,6 +275,24 @@ def test_every_animation_plays_and_slides(visit, rel):
     assert v.unexpected_errors() == [], f"{rel}: console errors: {v.unexpected_errors()}"
 
 
+# --- the build itself (scripts/test.sh records its exit status) ------------------
+
+BUILD_STATUS = HTML.parent / "build-status"
+BUILD_LOG = HTML.parent / "build.log"
+
+
+def test_book_build_succeeded():
+    """`jupyter-book build . --all -W -n --keep-going` exited 0 (a failing cell fails it)."""
+    if not BUILD_STATUS.exists():
+        pytest.skip(f"no {BUILD_STATUS}: the book was not built by scripts/test.sh")
+    status = BUILD_STATUS.read_text().strip()
+    if status != "0":
+        lines = BUILD_LOG.read_text(errors="replace").splitlines() if BUILD_LOG.exists() else []
+        important = [ln for ln in lines if re.search(r"WARNING|ERROR|Error|Traceback", ln)]
+        pytest.fail(f"the book build failed (exit status {status}); from {BUILD_LOG}:\n"
+                    + "\n".join(important[-25:]), pytrace=False)
+
+
 # --- byte budgets (no browser needed) -----------------------------------------------
 
 def _widget_sizes(state: dict) -> dict:

@@ -18,6 +18,7 @@ import json
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.collections import PolyCollection
 
 from rnnlib._validate import check_float_array
 from rnnlib.viz.draw import KEY_NAMES, _heatmap, cmap_for_key
@@ -172,6 +173,17 @@ def _check_trace(trace, sample, keys, inputs):
     return keys, {k: a[sample] for k, a in arrays.items()}, x, T
 
 
+def _bar_verts(values, height=0.8):
+    """Corners of horizontal bars from 0 to each value, one per row: (H, 4, 2)."""
+    H = values.shape[0]
+    verts = np.empty((H, 4, 2))
+    y = np.arange(H, dtype=float)
+    verts[:, :, 1] = y[:, None] + np.array([-1, -1, 1, 1]) * (height / 2)
+    verts[:, [0, 3], 0] = 0.0
+    verts[:, [1, 2], 0] = values[:, None]
+    return verts
+
+
 def _value_label(t, T, panels, digits):
     rows = []
     for key, values in panels:
@@ -269,8 +281,11 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
                 animated.append(cursor)
                 side = fig.add_subplot(grid[r, 1])
                 H = values.shape[1]
-                bars = side.barh(np.arange(H), values[0], height=0.8,
-                                 color="0.45" if key == "x" else "tab:blue")
+                # one PolyCollection of H bars: one artist to blit, not H patches
+                bars = PolyCollection(_bar_verts(values[0]), closed=True,
+                                      facecolors="0.45" if key == "x" else "tab:blue",
+                                      edgecolors="none")
+                side.add_collection(bars)
                 side.axvline(0.0, color="0.3", linewidth=0.6)
                 side.set_xlim(vmin, vmax)
                 side.set_ylim(H - 0.5, -0.5)
@@ -283,17 +298,16 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
                     texts = [side.text(0.98, (h + 0.5) / H, "", transform=side.transAxes,
                                        ha="right", va="center", fontsize=6.5,
                                        family="monospace") for h in range(H)]
-                animated.extend(bars.patches)
+                animated.append(bars)
                 animated.extend(texts)
-                state[key] = (cursor, list(bars.patches), texts, values)
+                state[key] = (cursor, bars, texts, values)
             state["_title"] = fig.suptitle("", fontsize=10, x=0.1, ha="left")
             animated.append(state["_title"])
             state["_animated"] = animated
         for key, _ in rows:
             cursor, bars, texts, values = state[key]
             cursor.set_x(t - 0.5)
-            for bar, v in zip(bars, values[t]):
-                bar.set_width(v)
+            bars.set_verts(_bar_verts(values[t]))
             for text, v in zip(texts, values[t]):
                 text.set_text(f"{v:+.2f}")
         head = f"{title}   " if title else ""
