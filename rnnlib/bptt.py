@@ -44,6 +44,9 @@ import numpy as np
 
 from rnnlib import _validate as v
 from rnnlib.activations import ACTIVATIONS, log_softmax, softmax
+from rnnlib.affine import affine_backward, affine_forward
+from rnnlib.losses import softmax_cross_entropy
+from rnnlib.rnn import rnn_backward, rnn_forward
 
 __all__ = ["bptt_by_hand", "bptt_by_source", "cache_nbytes", "chunked_bptt"]
 
@@ -313,10 +316,6 @@ def chunked_bptt(x, y, h0, params, out_params, chunk, activation="tanh"):
     peak_cache_bytes : int, the largest cache (RNN + output layer) held
         at one time, measured with ``cache_nbytes``
     """
-    from rnnlib.affine import affine_backward, affine_forward
-    from rnnlib.losses import softmax_cross_entropy
-    from rnnlib.rnn import rnn_backward, rnn_forward
-
     N, T, D, H, K = _check_inputs(x, y, h0, params, out_params, activation, "mean")
     chunk = v.check_positive_int("chunk", chunk)
     grads = {name: np.zeros_like(p) for name, p in {**params, **out_params}.items()}
