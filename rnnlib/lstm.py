@@ -83,6 +83,57 @@ def _gates_backward(gh, gc, gates, tc, c_prev, H):
     return dz, gct * f                                 # dc_{t-1} along the cell
 
 
+def _full_backward(dH, dC, G, Cs, TC, W, dZ):
+    """Full BPTT without a mask, with preallocated buffers (the fast path).
+
+    Same arithmetic as :func:`_gates_backward` step by step, written with
+    ``out=`` so that the loop allocates nothing; fills dZ (T, N, 4H) and
+    returns (dh0, dc0).
+    """
+    T, N, H = TC.shape
+    gh = np.empty((N, H), dtype=G.dtype)                   # total gradient on h_t
+    gh_next = np.zeros((N, H), dtype=G.dtype)              # W^T dz_{t+1}
+    gc = np.zeros((N, H), dtype=G.dtype)                   # gradient on c_t from later steps
+    gct = np.empty((N, H), dtype=G.dtype)                  # total gradient on c_t
+    for s in range(T - 1, -1, -1):
+        np.add(dH[s], gh_next, out=gh)
+        if dC is not None:
+            gc += dC[s]
+        gates, tc, dz = G[s], TC[s], dZ[s]
+        i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        dzi, dzf, dzg, dzo = dz[:, :H], dz[:, H:2 * H], dz[:, 2 * H:3 * H], dz[:, 3 * H:]
+        # through h = o tanh(c): gct = gc + gh o (1 - tanh^2 c)
+        np.multiply(tc, tc, out=gct)
+        np.subtract(1, gct, out=gct)
+        gct *= o
+        gct *= gh
+        gct += gc
+        # output gate: dzo = gh tanh(c) o (1 - o)
+        np.subtract(1, o, out=dzo)
+        dzo *= o
+        dzo *= tc
+        dzo *= gh
+        # input gate: dzi = gct g i (1 - i)
+        np.subtract(1, i, out=dzi)
+        dzi *= i
+        dzi *= g
+        dzi *= gct
+        # forget gate: dzf = gct c_{t-1} f (1 - f)
+        np.subtract(1, f, out=dzf)
+        dzf *= f
+        dzf *= Cs[s]
+        dzf *= gct
+        # candidate: dzg = gct i (1 - g^2)
+        np.multiply(g, g, out=dzg)
+        np.subtract(1, dzg, out=dzg)
+        dzg *= i
+        dzg *= gct
+        # into the previous cell and hidden state
+        np.multiply(gct, f, out=gc)
+        np.matmul(dz, W, out=gh_next)
+    return gh_next.copy(), gc.copy()
+
+
 def lstm_step_forward(x_t, h_prev, c_prev, params):
     """One LSTM step (equations in the module docstring).
 
@@ -163,19 +214,39 @@ def lstm_forward(x, h0, c0, params, mask=None):
     M = _mask_time_major(mask, N, T, x.dtype)                      # (T, N, 1) or None
     U, W, b = params["U"], params["W"], params["b"]
 
+    # Every gate is computed from one tanh over the contiguous (N, 4H) row:
+    # sigma(z) = 0.5 tanh(z / 2) + 0.5, so the i, f, o rows of U, W, b are
+    # halved once here (exact: scaling by a power of 2 commutes with floating
+    # point) and after the tanh i, f, o get "* 0.5 + 0.5" while g is the tanh.
+    half = np.ones(4 * H, dtype=x.dtype)
+    half[:2 * H] = 0.5
+    half[3 * H:] = 0.5
+    Us, WsT, bs = U * half[:, None], (W * half[:, None]).T, b * half   # (4H, D), (H, 4H), (4H,)
+
     X = _time_major(x)                                             # (T, N, D)
-    G = (X.reshape(T * N, D) @ U.T).reshape(T, N, 4 * H)           # input projection, all steps
-    G += b
+    G = (X.reshape(T * N, D) @ Us.T).reshape(T, N, 4 * H)          # input projection, all steps
+    G += bs
     Hs = np.empty((T + 1, N, H), dtype=x.dtype)                    # Hs[t + 1] = h_t
     Cs = np.empty((T + 1, N, H), dtype=x.dtype)                    # Cs[t + 1] = c_t
     TC = np.empty((T, N, H), dtype=x.dtype)                        # tanh of the new cell
     Hs[0], Cs[0] = h0, c0
+    rec = np.empty((N, 4 * H), dtype=x.dtype)                      # recurrent product buffer
+    ig = np.empty((N, H), dtype=x.dtype)
     for t in range(T):
         z = G[t]
-        z += Hs[t] @ W.T                                           # recurrent product
-        c, TC[t] = _gates_forward(z, Cs[t], H)                     # z now holds i, f, g, o
-        Cs[t + 1] = c
-        np.multiply(z[:, 3 * H:], TC[t], out=Hs[t + 1])            # h = o tanh(c)
+        np.matmul(Hs[t], WsT, out=rec)                             # recurrent product
+        z += rec
+        np.tanh(z, out=z)                                          # all four gates at once
+        z[:, :2 * H] *= 0.5                                        # i, f = sigma
+        z[:, :2 * H] += 0.5
+        z[:, 3 * H:] *= 0.5                                        # o = sigma
+        z[:, 3 * H:] += 0.5
+        i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+        np.multiply(f, Cs[t], out=Cs[t + 1])                       # c = f c_prev + i g
+        np.multiply(i, g, out=ig)
+        Cs[t + 1] += ig
+        np.tanh(Cs[t + 1], out=TC[t])
+        np.multiply(o, TC[t], out=Hs[t + 1])                       # h = o tanh(c)
         if M is not None:                                          # carry both states at padding
             Cs[t + 1] = M[t] * Cs[t + 1] + (1 - M[t]) * Cs[t]
             Hs[t + 1] = M[t] * Hs[t + 1] + (1 - M[t]) * Hs[t]
@@ -231,18 +302,21 @@ def lstm_backward(dh, cache, dc=None, truncate=None):
         dH *= M                                                    # padding sends nothing
         dC *= M
 
-    def step_back(s, gs):
-        gh, gc = gs
-        if M is None:
-            dz, gc_prev = _gates_backward(gh, gc, G[s], TC[s], Cs[s], H)
-            return (dz,), (dz @ W, gc_prev)                        # into h_{s-1}, c_{s-1}
-        dz, gc_prev = _gates_backward(gh * M[s], gc * M[s], G[s], TC[s], Cs[s], H)
-        keep = 1 - M[s]                                            # carried states
-        return (dz,), (dz @ W + gh * keep, gc_prev + gc * keep)
-
     dZ = np.empty(G.shape, dtype=G.dtype)                          # (T, N, 4H)
-    dh0, dc0 = _bptt_loop(T, step_back, (dH, dC), ((N, H), (N, H)), (dZ,),
-                          truncate, X.dtype)
+    if M is None and (truncate is None or truncate >= T):
+        dh0, dc0 = _full_backward(dH, None if dc is None else dC, G, Cs, TC, W, dZ)
+    else:
+        def step_back(s, gs):
+            gh, gc = gs
+            if M is None:
+                dz, gc_prev = _gates_backward(gh, gc, G[s], TC[s], Cs[s], H)
+                return (dz,), (dz @ W, gc_prev)                    # into h_{s-1}, c_{s-1}
+            dz, gc_prev = _gates_backward(gh * M[s], gc * M[s], G[s], TC[s], Cs[s], H)
+            keep = 1 - M[s]                                        # carried states
+            return (dz,), (dz @ W + gh * keep, gc_prev + gc * keep)
+
+        dh0, dc0 = _bptt_loop(T, step_back, (dH, dC), ((N, H), (N, H)), (dZ,),
+                              truncate, X.dtype)
 
     dZ2 = dZ.reshape(T * N, 4 * H)
     grads = {"U": dZ2.T @ X.reshape(T * N, D),                     # (4H, D)
