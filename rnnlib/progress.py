@@ -3,7 +3,10 @@
 In a running Jupyter kernel the bar is an ``ipywidgets.IntProgress`` with a
 ``Label`` next to it; in a terminal, a script or a test it prints a few
 plain lines. Only the step count and the loss are shown, never times or
-rates, so an executed notebook or a log is the same on every run.
+rates, so an executed notebook or a log is the same on every run. (A
+widget's saved output also holds a widget model id, which differs between
+runs; a chapter whose outputs must be byte-identical uses ``mode="text"``
+or no progress display.)
 """
 
 from __future__ import annotations
