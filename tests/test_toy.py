@@ -157,7 +157,7 @@ def test_linear_jordan_delay_mse_minimum(delay):
 
 
 def test_linear_jordan_delay_mse_against_jordan_forward():
-    jordan = pytest.importorskip("rnnlib.jordan")
+    from rnnlib import jordan
     rng = np.random.default_rng(4)
     H = 5
     params = {"U": rng.normal(size=(H, 1)), "W": rng.normal(size=(H, 1)),
