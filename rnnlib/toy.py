@@ -11,9 +11,9 @@ from ``h_0 = 0``:
 
 Two wirings of the recurrent matrix ``W`` (H, H) are compared:
 
-``"full"``  every hidden unit reads *both* stored values: ``W = ones((2, 2))``
-            (the usual fully connected recurrence);
-``"own"``   every hidden unit reads only its own stored value: ``W = I``.
+* ``"full"``: every hidden unit reads *both* stored values,
+  ``W = ones((2, 2))`` (the usual fully connected recurrence);
+* ``"own"``: every hidden unit reads only its own stored value, ``W = I``.
 
 All numerics go through :func:`rnnlib.rnn.rnn_forward` (``activation=
 "linear"``) and :func:`rnnlib.affine.affine_forward`; this module only
