@@ -36,6 +36,7 @@ __all__ = [
     "all_ones_example",
     "input_influence",
     "linear_jordan_delay_mse",
+    "draw_unrolling",
     "draw_io_pattern",
     "draw_unrolled_toy",
 ]
@@ -307,6 +308,70 @@ def _arrow(ax, start, end, color=None, alpha=1.0, rad=0.0, lw=1.2):
                 arrowprops=dict(arrowstyle="-|>", color=color or _COLORS["edge"],
                                 lw=lw, alpha=alpha, shrinkA=0, shrinkB=0,
                                 connectionstyle=f"arc3,rad={rad}"))
+
+
+def draw_unrolling(ax=None, T: int = 4):
+    """Draw a recurrent network folded (one cell with a loop) and unrolled.
+
+    Left: the cell, with ``U`` from the input, ``V`` to the output and the
+    loop ``W`` from the hidden state back to itself. Right: the same network
+    unrolled over ``T`` steps, starting from ``h0``; every copy carries the
+    same labels ``U``, ``W``, ``V`` because every step uses the same weights.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+    T : int
+        Number of unrolled steps drawn (1 to 8).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    T = V.check_positive_int("T", T)
+    if T > 8:
+        raise ValueError(f"T: expected at most 8 steps (the drawing gets too small), got {T}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.6))
+    label = dict(fontsize=10, color="#1f4e9c", style="italic")
+
+    # folded
+    _box(ax, (0, 0), "$x_t$", _COLORS["x"])
+    _box(ax, (0, 1.2), "$h_t$", _COLORS["h"])
+    _box(ax, (0, 2.4), "$o_t$", _COLORS["o"])
+    _arrow(ax, (0, 0.25), (0, 0.95))
+    _arrow(ax, (0, 1.45), (0, 2.15))
+    ax.text(0.08, 0.6, "U", ha="left", va="center", **label)
+    ax.text(0.08, 1.8, "V", ha="left", va="center", **label)
+    ax.annotate("", xy=(0.35, 1.08), xytext=(0.35, 1.32),          # the loop W
+                arrowprops=dict(arrowstyle="-|>", color=_COLORS["edge"], lw=1.2,
+                                shrinkA=0, shrinkB=0,
+                                connectionstyle="arc,angleA=0,angleB=0,armA=28,armB=28,rad=6"))
+    ax.text(0.78, 1.2, "W", ha="left", va="center", **label)
+    ax.text(1.75, 1.2, "unroll", ha="center", va="bottom", fontsize=10)
+    _arrow(ax, (1.35, 1.12), (2.15, 1.12))
+
+    # unrolled
+    x0 = 3.0
+    _box(ax, (x0, 1.2), "$h_0$", "white")
+    for t in range(1, T + 1):
+        cx = x0 + 1.3 * t
+        _box(ax, (cx, 0), f"$x_{t}$", _COLORS["x"])
+        _box(ax, (cx, 1.2), f"$h_{t}$", _COLORS["h"])
+        _box(ax, (cx, 2.4), f"$o_{t}$", _COLORS["o"])
+        _arrow(ax, (cx, 0.25), (cx, 0.95))
+        _arrow(ax, (cx, 1.45), (cx, 2.15))
+        _arrow(ax, (cx - 1.3 + 0.35, 1.2), (cx - 0.35, 1.2))
+        ax.text(cx + 0.08, 0.6, "U", ha="left", va="center", **label)
+        ax.text(cx + 0.08, 1.8, "V", ha="left", va="center", **label)
+        ax.text(cx - 0.65, 1.3, "W", ha="center", va="bottom", **label)
+    ax.set_xlim(-0.6, x0 + 1.3 * T + 0.6)
+    ax.set_ylim(-0.4, 2.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
 
 
 def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,

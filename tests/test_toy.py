@@ -179,6 +179,15 @@ def test_drawings_return_axes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots()
+    assert toy.draw_unrolling(ax=ax, T=3) is ax
+    texts = {t.get_text() for t in ax.texts}
+    assert {"$h_0$", "$h_3$", "$x_t$"} <= texts
+    assert [t.get_text() for t in ax.texts].count("W") == 1 + 3   # the loop + one per step
+    with pytest.raises(ValueError, match="T"):
+        toy.draw_unrolling(ax=ax, T=9)
+    plt.close(fig)
+
     fig, axes = plt.subplots(1, 4)
     for ax, pattern in zip(axes, toy.IO_PATTERNS):
         assert toy.draw_io_pattern(pattern, ax=ax) is ax
