@@ -4,7 +4,7 @@ Every function takes and returns arrays of the same shape and dtype. The
 derivatives are written as functions of the *input* ``x`` (the
 pre-activation), so ``tanh_derivative(a)`` is d tanh(a) / da.
 
-None of them overflows or warns at |x| = 1000 (or anywhere on the float
+None of them overflows or warns at ``|x| = 1000`` (or anywhere on the float
 line): the sigmoid never calls ``exp`` on a positive number, softmax and
 log-softmax subtract the row maximum before exponentiating (log-sum-exp).
 

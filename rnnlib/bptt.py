@@ -24,15 +24,14 @@ and, walking backward from ``t = T`` to ``t = 1``,
 
 Functions
 ---------
-``bptt_by_hand``      the per-step backward pass above, with every step's
-                      contribution to every gradient kept.
-``bptt_by_source``    the same gradient split by where the loss entered
-                      (step s) and which step's weights it reached (step t);
-                      summing the band ``s - t < k`` gives BPTT(k).
-``cache_nbytes``      bytes held by the arrays of a (nested) cache.
-``chunked_bptt``      the practical truncation: cut a long sequence into
-                      chunks, carry the state forward, backpropagate inside
-                      each chunk only.
+- ``bptt_by_hand``: the per-step backward pass above, with every step's
+  contribution to every gradient kept.
+- ``bptt_by_source``: the same gradient split by where the loss entered
+  (step s) and which step's weights it reached (step t); summing the band
+  ``s - t < k`` gives BPTT(k).
+- ``cache_nbytes``: bytes held by the arrays of a (nested) cache.
+- ``chunked_bptt``: the practical truncation: cut a long sequence into
+  chunks, carry the state forward, backpropagate inside each chunk only.
 
 ``bptt_by_hand`` and ``bptt_by_source`` are deliberately plain (loops over
 time, one short comment per step); they are for reading, not for speed.
@@ -149,7 +148,7 @@ def bptt_by_hand(x, y, h0, params, out_params, activation="tanh", reduction="sum
         ``a``, ``h`` (N, T, H); ``yhat``, ``dlogits`` (N, T, K);
         ``delta`` (N, T, H), dL/dh_t with both paths; ``delta_out`` (N, T, H),
         the part that comes from the output at step t; ``da`` (N, T, H),
-        dL/da_t; ``contributions``: dict name -> (T, *shape) array whose
+        dL/da_t; ``contributions``: dict name -> ``(T, *shape)`` array whose
         sum over axis 0 is ``grads[name]``.
     """
     N, T, D, H, K = _check_inputs(x, y, h0, params, out_params, activation, reduction)

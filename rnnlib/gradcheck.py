@@ -11,7 +11,7 @@ How a check works: pick a random upstream gradient ``g`` for the outputs
 and consider the scalar ``L = sum(out * g)``. The backward pass, fed ``g``,
 returns dL/d(every input and parameter). Central differences compute the
 same derivatives one entry at a time, ``(L(θ + h) - L(θ - h)) / 2h``, with
-an error of order h² (truncation) + eps·|L|/h (rounding): with float64 and
+an error of order h² (truncation) + ``eps·|L|/h`` (rounding): with float64 and
 h = 1e-6 both are around 1e-10 relative, so a correct backward pass gives
 relative errors far below the 1e-7 the tests ask for, and a wrong one gives
 errors near 1. Use float64; float32 cannot resolve such small differences.

@@ -6,15 +6,12 @@ needs it.
 How the parameters correspond (single layer, one direction; ``batch_first``
 does not matter, only weights move):
 
-=================  ==========================  ===================================
-rnnlib             PyTorch                     note
-=================  ==========================  ===================================
-``U``              ``weight_ih_l0``            (H, D), (4H, D) or (3H, D)
-``W``              ``weight_hh_l0``            (H, H), (4H, H) or (3H, H)
-``b``              ``bias_ih_l0 + bias_hh_l0`` GRU: only the r and z blocks are
-                                               summed; the n block is ``b_in``
-``bhn`` (GRU)      ``bias_hh_l0[2H:]``         ``b_hn``, inside r * (W_hn h + b_hn)
-=================  ==========================  ===================================
+- ``U`` is ``weight_ih_l0``: (H, D), (4H, D) or (3H, D).
+- ``W`` is ``weight_hh_l0``: (H, H), (4H, H) or (3H, H).
+- ``b`` is ``bias_ih_l0 + bias_hh_l0``; for the GRU only the r and z blocks
+  are summed and the n block is ``b_in``.
+- ``bhn`` (GRU only) is ``bias_hh_l0[2H:]``, i.e. ``b_hn``, which sits
+  inside ``r * (W_hn h + b_hn)``.
 
 Gate order is the same on both sides (LSTM i, f, g, o; GRU r, z, n), and
 rnnlib's GRU with ``reset="after"`` is PyTorch's GRU. For ``nn.RNN`` pass

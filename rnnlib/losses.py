@@ -84,7 +84,7 @@ def mse_loss(pred, target, mask=None):
     pred : ndarray, any shape; (N, T, K) when a mask is given
     target : ndarray, same shape and dtype as ``pred``
     mask : ndarray (N, T) of 0/1, optional; V is then every element
-        ``pred[n, t, k]`` with ``mask[n, t] == 1`` (|V| = K * valid steps)
+        ``pred[n, t, k]`` with ``mask[n, t] == 1`` (``|V| = K *`` valid steps)
 
     Returns
     -------
