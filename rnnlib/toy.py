@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlib import _validate as V
+from rnnlib.affine import affine_forward
+from rnnlib.rnn import rnn_forward
 
 __all__ = [
     "WIRINGS",
@@ -146,9 +148,6 @@ def toy_forward(inputs, params_rnn: dict, params_out: dict,
     hidden : ndarray (T, H)
     outputs : ndarray (T, K)
     """
-    from rnnlib.affine import affine_forward
-    from rnnlib.rnn import rnn_forward
-
     if not isinstance(params_rnn, dict) or "U" not in params_rnn:
         raise TypeError(f"params_rnn: expected a dict with 'U', 'W', 'b', got "
                         f"{V._describe(params_rnn)}")
@@ -225,8 +224,6 @@ def input_influence(x: np.ndarray, h0: np.ndarray, params: dict,
     d : ndarray (N, T)
         Euclidean distance between the two hidden-state trajectories.
     """
-    from rnnlib.rnn import rnn_forward
-
     x = V.check_sequence("x", x)
     N, T, D = x.shape
     perturbation = V.check_float_array("perturbation", perturbation, ndim=2,
