@@ -10,6 +10,8 @@
    ``<i class="fa fa-play">`` inside the widgets' Play button by an ``<svg>``
    outside the element the widget manager later updates, and the button
    stops showing play/pause (the browser test checks the icon and clicks).
+   FontAwesome does not follow the widget's later class changes on that
+   ``<i>``; ``static/rnnbook-widgets.js`` handles that part.
 3. Scripts that an extension registers twice are written once per page:
    sphinx-thebe 0.3.1 adds its inline ``const THEBE_JS_URL = ...`` config
    twice under Jupyter Book 1 (once with filename None, once with ""),
