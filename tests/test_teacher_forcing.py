@@ -135,14 +135,12 @@ def test_free_running_mse_feeds_predictions():
     loss, grads, info = sequence_train_step(params, spec, x, y, 0.0, np.random.default_rng(0))
     np.testing.assert_array_equal(info["fed"][:, 1:], info["outputs"][:, :-1])
     flat_p, flat_g = flatten_params(params), flatten_params(grads)
-
-    def f():
-        return sequence_train_step(params, spec, x, y, 0.0, np.random.default_rng(0))[0]
-
     # the fed prediction is a constant (stop-gradient): check against that definition
     fed = info["fed"]
+
     def f_const():
         return model_loss(params, fed, y, spec)[0]
+
     for k, v in flat_p.items():
         num = numerical_gradient(f_const, v)
         assert rel_error(flat_g[k], num) < 1e-7, k

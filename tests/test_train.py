@@ -214,3 +214,20 @@ def test_bad_data():
         train(params, SPEC, 42, steps=1)
     with pytest.raises(TypeError, match="spec"):
         train(params, None, (x, y), steps=1)
+
+
+def test_in_notebook_needs_a_kernel(monkeypatch):
+    import types
+
+    class Shell:
+        pass
+
+    fake = types.ModuleType("IPython")
+    shell = Shell()
+    fake.get_ipython = lambda: shell
+    monkeypatch.setitem(__import__("sys").modules, "IPython", fake)
+    assert not in_notebook()                               # terminal IPython: no kernel
+    shell.kernel = object()
+    assert in_notebook()                                   # a Jupyter kernel's shell
+    fake.get_ipython = lambda: None
+    assert not in_notebook()                               # IPython imported, not running
