@@ -212,3 +212,68 @@ def test_bad_inputs_and_targets():
         model_forward(p2, np.zeros((0, T, D)), dense)             # empty batch
     with pytest.raises(ValueError):
         model_forward(p2, np.zeros((N, T, D + 1)), dense)         # wrong D
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_model_and_train_agree_with_torch(cell):
+    """Loss, every gradient, and three Adam steps of train() match torch in float64."""
+    torch = pytest.importorskip("torch")
+    from rnnlib.interop import params_from_torch
+    from rnnlib.train import train
+
+    torch.manual_seed(0)
+    Kv, Dm, Hm, Nn, Tt = 7, 4, 5, 3, 6
+    emb = torch.nn.Embedding(Kv, Dm).double()
+    rnn = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        Dm, Hm, batch_first=True).double()
+    lin = torch.nn.Linear(Hm, Kv).double()
+    spec = ModelSpec(cell=cell, input="embedding", vocab=Kv, D=Dm, H=Hm, K=Kv)
+    params = {"embed": {"E": emb.weight.detach().numpy().copy()},
+              "rnn": params_from_torch(rnn),
+              "out": {"V": lin.weight.detach().numpy().copy(), "c": lin.bias.detach().numpy().copy()}}
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, Kv, size=(Nn, Tt))
+    y = rng.integers(0, Kv, size=(Nn, Tt))
+
+    def torch_loss():
+        h, _ = rnn(emb(torch.from_numpy(ids)))
+        return torch.nn.functional.cross_entropy(lin(h).reshape(-1, Kv), torch.from_numpy(y).reshape(-1))
+
+    modules = [emb, rnn, lin]
+    loss_t = torch_loss()
+    for m in modules:
+        m.zero_grad()
+    loss_t.backward()
+    loss, grads = model_loss(params, ids, y, spec)
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    torch_grads = {"embed": {"E": emb.weight.grad.numpy()},
+                   "out": {"V": lin.weight.grad.numpy(), "c": lin.bias.grad.numpy()},
+                   # rnnlib's b stands for bias_ih + bias_hh, so dL/db = dL/dbias_ih
+                   "rnn": {"U": rnn.weight_ih_l0.grad.numpy(), "W": rnn.weight_hh_l0.grad.numpy(),
+                           "b": rnn.bias_ih_l0.grad.numpy()}}
+    if cell == "gru":                               # the n gate's recurrent bias stays apart
+        torch_grads["rnn"]["bhn"] = rnn.bias_hh_l0.grad.numpy()[2 * Hm:]
+    fg, ft = flatten_params(grads), flatten_params(torch_grads)
+    assert set(fg) == set(ft)
+    for k in fg:
+        np.testing.assert_allclose(fg[k], ft[k], rtol=1e-10, atol=1e-13, err_msg=k)
+    # three Adam steps through train() against torch.optim.Adam
+    trained, hist = train(params, spec, [(ids, y)], optimizer="adam", lr=0.05, steps=3)
+    opt = torch.optim.Adam([p for m in modules for p in m.parameters()], lr=0.05)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        lt = torch_loss()
+        losses.append(lt.item())
+        lt.backward()
+        # torch keeps two copies of the biases that rnnlib adds into one b:
+        # let only bias_ih learn (and the GRU's n-gate bias_hh, rnnlib's bhn)
+        with torch.no_grad():
+            keep = 2 * Hm if cell == "gru" else rnn.bias_hh_l0.shape[0]
+            rnn.bias_hh_l0.grad[:keep] = 0.0
+        opt.step()
+    np.testing.assert_allclose(hist["loss"], losses, rtol=1e-11)
+    np.testing.assert_allclose(trained["embed"]["E"], emb.weight.detach().numpy(), rtol=1e-9, atol=1e-12)
+    ft = flatten_params({"rnn": params_from_torch(rnn)})
+    for k, v in ft.items():
+        np.testing.assert_allclose(flatten_params(trained)[k], v, rtol=1e-9, atol=1e-12, err_msg=k)
