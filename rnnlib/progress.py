@@ -37,16 +37,21 @@ def in_notebook() -> bool:
 class Progress:
     """Show the progress of ``total`` steps.
 
+    Use ``update(step, loss)`` after each step and ``close(message)`` at the end.
+
     Parameters
     ----------
-    total : int >= 1, number of steps.
-    description : short text in front of the counts.
-    mode : "auto" (widget in a kernel, text otherwise), "widget", "text" or "off".
-    stream : where text goes (default ``sys.stdout``).
-    every : text mode prints a line every ``every`` steps (default: 10 lines
-        over the run) and at the last step.
-
-    Use ``update(step, loss)`` after each step and ``close(message)`` at the end.
+    total : int
+        Number of steps, at least 1.
+    description : str
+        Short text in front of the counts.
+    mode : str
+        "auto" (widget in a kernel, text otherwise), "widget", "text" or "off".
+    stream : file-like
+        Where text goes (default ``sys.stdout``).
+    every : int, optional
+        Text mode prints a line every ``every`` steps (default: 10 lines over
+        the run) and at the last step.
     """
 
     def __init__(self, total: int, description: str = "training", mode: str = "auto",

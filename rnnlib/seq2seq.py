@@ -239,7 +239,8 @@ def seq2seq_loss(params: dict, src, tgt_in, tgt_out, context: str = "both",
     ----------
     tgt_out : (N, T) int, the ids the decoder should emit (``tgt_in`` shifted by one).
     tgt_mask : optional (N, T) 0/1; masked steps are left out of the loss too.
-    Other parameters as for :func:`seq2seq_forward`.
+    others
+        As for :func:`seq2seq_forward`.
 
     Returns
     -------

@@ -36,6 +36,7 @@ def batch_stream(data, batch_size: int | None, rng: np.random.Generator | None):
     """Turn ``data`` into an endless (or finite) iterator of batches.
 
     ``data`` may be
+
     * a callable ``data(rng) -> batch`` (a generated task: a fresh batch each step);
     * a tuple of arrays ``(inputs, targets[, mask])`` sharing the first axis N:
       shuffled mini-batches of ``batch_size`` rows, a new permutation from
