@@ -56,7 +56,7 @@ def main():
         forward.append(f)
         animate.append(a)
     per_frame = [1000 * a / T for a in animate]
-    frames = [bytes(c.value) for c in widget.stack.children]
+    frames = [bytes(c.value) for c in widget.frames]
     print(f"LSTM trace N={N} T={T} D={D} H={H}, {args.repeats} repeats, medians:")
     print(f"  forward pass          {1000 * statistics.median(forward):8.2f} ms")
     print(f"  animate_trace         {1000 * statistics.median(animate):8.1f} ms for {T} frames")

@@ -189,27 +189,30 @@ def test_animate_trace_frames_for_each_cell(cell, keys):
     assert set(keys) <= set(trace)
     p = animate_trace(trace, sample=1, title=cell)
     T = trace["h"].shape[1]
-    assert len(p.stack.children) == T == p.slider.max + 1
-    pngs = [bytes(c.value) for c in p.stack.children]
+    # steps are numbered 1..T: the slider starts at 1 and selects frame 0
+    assert (p.slider.min, p.slider.max, p.play.min, p.play.max) == (1, T, 1, T)
+    assert len(p.frames) == T and p.stack.children[1:] == tuple(p.frames)
+    assert p.stack.selected_index == p.slider.value == 1
+    pngs = [bytes(c.value) for c in p.frames]
     assert all(f.startswith(PNG_MAGIC) for f in pngs)
     # consecutive frames differ (the cursor moves) but have one size
     shapes = {_frame_pixels(f).shape for f in pngs}
     assert len(shapes) == 1
     assert all(pngs[t] != pngs[t + 1] for t in range(T - 1))
     # the default keys are the cell's keys, in order, and the label lists them
-    label = p.label_stack.children[2].value
+    label = p.label_stack.children[1 + 2].value  # frame 2 = step t = 3
     for k in keys:
         assert f"<b>{k}</b>" in label
-    assert "t = 2" in label
+    assert f"t = 3 of 1..{T}" in label
     h = trace["h"][1, 2]
-    assert f"{h[0]:+.2f}" in label
+    assert " ".join(f"{v:+.2f}" for v in h) in label
 
 
 def test_animate_trace_written_values_and_inputs():
     trace = synthetic_trace(["h"], N=1, T=5, H=3)
     x = np.random.default_rng(1).standard_normal((1, 5, 2))
     p = animate_trace(trace, inputs=x, keys=["h"])
-    assert "<b>x</b>" in p.label_stack.children[0].value
+    assert "<b>x</b>" in p.label_stack.children[1].value
     q = animate_trace(trace, keys="h", labels=False)
     assert q.label_stack is None
 
@@ -219,7 +222,100 @@ def test_animate_trace_lstm_h16_t30_within_budget():
     p = animate_trace(trace)
     size = widget_payload_bytes(p)
     assert size < MAX_WIDGET_BYTES, size
-    assert size < 600_000  # documented as about 0.3 MB of frames (0.45 MB with base64)
+    # documented as about 0.5 MB of frames, 0.7 MB embedded (110 dpi)
+    assert size < 800_000
+    width, height = Image.open(io.BytesIO(bytes(p.frames[0].value))).size
+    assert width == 660  # 6 in at the default 110 dpi
+
+
+def _drawn(rows, t, first=1, annotate=True, title="x"):
+    """Run animate_trace's drawer on a Figure up to step index t."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rnnlib.viz.player import _trace_drawer
+
+    annotated = [annotate] * len(rows)
+    heights = [1.15] * len(rows)
+    figsize = (6.0, 0.9 + 1.15 * len(rows))
+    draw = _trace_drawer(rows, annotated, heights, figsize, 0.85, title, first, {})
+    fig = Figure(figsize=figsize, dpi=100)
+    FigureCanvasAgg(fig)
+    for k in range(t + 1):
+        draw(fig, k)
+    fig.canvas.draw()
+    return fig, draw.state
+
+
+@pytest.mark.parametrize("H", [3, 5, 8])
+def test_animate_trace_numbers_sit_beside_their_bars(H):
+    # regression: numbers were placed bottom-up while the bars run top-down,
+    # so unit 0's number was printed beside unit H-1's bar
+    rng = np.random.default_rng(H)
+    values = np.tanh(rng.standard_normal((4, H)))
+    values[2] = np.linspace(-0.9, 0.9, H)  # distinct, ordered values at t = 2
+    fig, state = _drawn([("h", values)], t=2)
+    cursor, bars, texts, _ = state["h"]
+    ax, side = state["_axes"]["h"]
+    assert [tx.get_text() for tx in texts] == [f"{v:+.2f}" for v in values[2]]
+    bar_y = [side.transData.transform(p.vertices[:4].mean(axis=0))[1] for p in bars.get_paths()]
+    text_y = [tx.get_transform().transform(tx.get_position())[1] for tx in texts]
+    np.testing.assert_allclose(text_y, bar_y, atol=0.5)  # same row, in pixels
+    assert np.all(np.diff(bar_y) < 0)  # unit 0 at the top, as in the heat map
+    # each bar's length is its own unit's value
+    ends = [p.vertices[1, 0] for p in bars.get_paths()]
+    np.testing.assert_allclose(ends, values[2])
+    # the numbers are right of the bar axes, not on top of the bars
+    x0 = texts[0].get_window_extent().x0
+    assert x0 > side.get_window_extent().x1
+
+
+def test_animate_trace_counts_steps_from_one():
+    values = np.tanh(np.random.default_rng(0).standard_normal((12, 4)))
+    fig, state = _drawn([("h", values)], t=4, title="demo")
+    assert state["_title"].get_text().endswith("t = 5")
+    cursor = state["h"][0]
+    assert cursor.get_x() == 4.5 and cursor.get_width() == 1.0  # column of step 5
+    ax, _ = state["_axes"]["h"]
+    assert ax.get_xlim() == (0.5, 12.5)
+    # column k of the array is centred at x = k + 1, so a tick reads its step
+    assert tuple(ax.get_images()[0].get_extent()[:2]) == (0.5, 12.5)
+    shown = [v for v in ax.get_xticks() if 0.5 <= v <= 12.5]
+    assert set(shown) <= set(range(1, 13)) and 12 in shown and len(shown) >= 4
+    fig0, state0 = _drawn([("h", values)], t=4, first=0, title="demo")
+    assert state0["_title"].get_text().endswith("t = 4")
+    p = animate_trace({"h": values[None]}, first_step=0)
+    assert (p.slider.min, p.slider.max, len(p.stack.children)) == (0, 11, 12)
+    assert "t = 0 of 0..11" in p.label_stack.children[0].value
+
+
+def test_heatmap_cursor_has_no_white_slivers():
+    # regression: the cursor box had a white halo stroke, snapped to the pixel
+    # grid apart from the thinner black stroke, which left a white column
+    # inside one edge of the box and outside the other. Checked at several
+    # sub-pixel positions of the axes and two dpis, on colours that are
+    # never white (viridis on [0.2, 0.8]).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rnnlib.viz.draw import _heatmap
+
+    T, H = 8, 5
+    values = 0.2 + 0.6 * np.random.default_rng(5).random((H, T))
+    for dpi in (72, 110):
+        for k in range(8):
+            fig = Figure(figsize=(3, 1.5), dpi=dpi)
+            FigureCanvasAgg(fig)
+            ax = fig.add_axes((0.1 + k / 8 / (3 * dpi), 0.1, 0.8, 0.8))
+            _, cursor = _heatmap(ax, values, 3, "viridis", 0.0, 1.0, first=1)
+            assert cursor.get_x() == 3.5  # column 3 is step 4, at x = 4
+            fig.canvas.draw()
+            px = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+            for edge in (3.5, 4.5):
+                x, y_bottom = ax.transData.transform((edge, 4.0))
+                _, y_top = ax.transData.transform((edge, 0.0))
+                rows = slice(int(px.shape[0] - y_top), int(px.shape[0] - y_bottom))
+                near = px[rows, int(x) - 4:int(x) + 5]
+                assert near.shape[0] > 10
+                assert not (near.min(axis=2) > 235).any(), (dpi, k, edge)
 
 
 def test_animate_trace_validation():
@@ -242,6 +338,10 @@ def test_animate_trace_validation():
         animate_trace(good, inputs=np.zeros((2, 5, 1)))
     with pytest.raises(ValueError, match="finite"):
         animate_trace({"h": np.full((1, 2, 2), np.nan)})
+    with pytest.raises(ValueError, match="first_step"):
+        animate_trace(good, first_step=-1)
+    with pytest.raises(ValueError, match="first"):
+        frame_player(_tiny_frames(2), first=1.5)
     with pytest.raises(ValueError, match="T >= 1|non-empty"):
         animate_trace({"h": np.zeros((1, 0, 2))})
 

@@ -10,7 +10,6 @@ Shape letters as in :mod:`rnnlib`: ``T`` time steps, ``H`` hidden units.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import patheffects
 from matplotlib.patches import Rectangle
 
 from rnnlib._validate import check_float_array
@@ -59,20 +58,27 @@ def cmap_for_key(key: str, values: np.ndarray | None = None):
     return "RdBu_r", -lim, lim
 
 
-def _heatmap(ax, values, cursor, cmap, vmin, vmax):
-    """Draw a units x time heat map; return (image, cursor_patch or None)."""
+def _heatmap(ax, values, cursor, cmap, vmin, vmax, first=0):
+    """Draw a units x time heat map; return (image, cursor_patch or None).
+
+    Column ``t`` of ``values`` is drawn at x = ``first + t`` (``first = 1``
+    numbers the steps 1..T); ``cursor`` is a column index, 0..T-1.
+    """
     H, T = values.shape
     image = ax.imshow(values, aspect="auto", interpolation="nearest",
                       cmap=cmap, vmin=vmin, vmax=vmax,
-                      extent=(-0.5, T - 0.5, H - 0.5, -0.5))
+                      extent=(first - 0.5, first + T - 0.5, H - 0.5, -0.5))
     patch = None
     if cursor is not None:
-        # a black box with a white rim shows on dark and light colours alike
-        patch = Rectangle((cursor - 0.5, -0.5), 1.0, H, fill=False,
-                          edgecolor="black", linewidth=1.6)
-        patch.set_path_effects([patheffects.withStroke(linewidth=3.2, foreground="white")])
+        # One black box centred on the column's edges. No white halo: a halo
+        # stroke is snapped to the pixel grid differently from the thinner
+        # black stroke, so it showed as a white sliver inside one edge and
+        # outside the other. snap=False keeps both edges on the column
+        # boundaries at any dpi (antialiased, symmetric).
+        patch = Rectangle((first + cursor - 0.5, -0.5), 1.0, H, fill=False,
+                          edgecolor="black", linewidth=2.0, snap=False)
         ax.add_patch(patch)
-    ax.set_xlim(-0.5, T - 0.5)
+    ax.set_xlim(first - 0.5, first + T - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
     return image, patch
 

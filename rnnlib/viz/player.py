@@ -19,13 +19,15 @@ import json
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import PolyCollection
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
 from rnnlib._validate import check_float_array
 from rnnlib.viz.draw import KEY_NAMES, _heatmap, cmap_for_key
 from rnnlib.viz.render import render_frames
 
 __all__ = ["frame_player", "animate_trace", "widget_payload_bytes",
-           "MAX_WIDGET_BYTES", "TRACE_KEYS"]
+           "MAX_WIDGET_BYTES", "TRACE_KEYS", "FONT_SIZES"]
 
 #: Byte budget of one widget's embedded state (frames base64-encoded).
 MAX_WIDGET_BYTES = 1_000_000
@@ -66,21 +68,27 @@ def _check_labels(labels, n):
     return [str(lab) for lab in labels]
 
 
-def _image_stack(frames, labels):
-    """A Stack of Image widgets (and one of HTML labels) sharing one Layout."""
+def _image_stack(frames, labels, first=0):
+    """A Stack of Image widgets (and one of HTML labels) sharing one Layout.
+
+    With ``first > 0`` the stacks start with ``first`` empty placeholders,
+    so that a slider running from ``first`` selects frame 0 (``jslink`` can
+    only copy a value, not shift it).
+    """
     img_layout = widgets.Layout(max_width="100%", height="auto")
-    stack = widgets.Stack([widgets.Image(value=f, format="png", layout=img_layout)
-                           for f in frames], selected_index=0)
+    pad = [widgets.HTML() for _ in range(first)]
+    stack = widgets.Stack(pad + [widgets.Image(value=f, format="png", layout=img_layout)
+                                 for f in frames], selected_index=first)
     label_stack = None
     if labels is not None:
         lab_layout = widgets.Layout()
-        label_stack = widgets.Stack([widgets.HTML(value=lab, layout=lab_layout)
-                                     for lab in labels], selected_index=0)
+        label_stack = widgets.Stack(pad + [widgets.HTML(value=lab, layout=lab_layout)
+                                           for lab in labels], selected_index=first)
     return stack, label_stack
 
 
 def frame_player(frames, labels=None, description="t", interval=700, *,
-                 max_bytes=MAX_WIDGET_BYTES):
+                 max_bytes=MAX_WIDGET_BYTES, first=0):
     """Play a list of PNG frames with a Play button and a slider, no kernel needed.
 
     ``Play.value``, ``IntSlider.value`` and ``Stack.selected_index`` are
@@ -98,26 +106,34 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
         Milliseconds between frames when playing.
     max_bytes : int
         Byte budget of the embedded frames (base64); 1 MB by default.
+    first : int
+        The number the slider shows for the first frame: 0 (default) or,
+        e.g., 1 to count time steps 1..T as the book does. The stacks then
+        start with ``first`` empty placeholders (frame ``k`` is
+        ``player.stack.children[first + k]``).
 
     Returns
     -------
     player : ipywidgets.VBox
         Children: ``HBox([Play, IntSlider])``, the image ``Stack`` and, with
         labels, the label ``Stack``. Also reachable as ``player.play``,
-        ``player.slider``, ``player.stack``, ``player.label_stack`` and
-        ``player.links`` (the ``jslink`` objects).
+        ``player.slider``, ``player.stack``, ``player.label_stack``,
+        ``player.links`` (the ``jslink`` objects) and ``player.frames``
+        (the frame Image widgets, without placeholders).
     """
     frames = _check_frames(frames)
     labels = _check_labels(labels, len(frames))
     _check_budget(frames, max_bytes)
     if not isinstance(interval, (int, np.integer)) or interval < 1:
         raise ValueError(f"interval: expected a positive number of milliseconds, got {interval!r}")
-    n = len(frames)
-    play = widgets.Play(value=0, min=0, max=n - 1, step=1, interval=int(interval),
-                        description="Play", show_repeat=False)
-    slider = widgets.IntSlider(value=0, min=0, max=n - 1, step=1,
+    if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or not 0 <= first <= 1000:
+        raise ValueError(f"first: expected an integer in [0, 1000] (the slider's first value), got {first!r}")
+    n, first = len(frames), int(first)
+    play = widgets.Play(value=first, min=first, max=first + n - 1, step=1,
+                        interval=int(interval), description="Play", show_repeat=False)
+    slider = widgets.IntSlider(value=first, min=first, max=first + n - 1, step=1,
                                description=str(description), continuous_update=True)
-    stack, label_stack = _image_stack(frames, labels)
+    stack, label_stack = _image_stack(frames, labels, first)
     links = [widgets.jslink((play, "value"), (slider, "value")),
              widgets.jslink((slider, "value"), (stack, "selected_index"))]
     children = [widgets.HBox([play, slider]), stack]
@@ -128,6 +144,7 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
     box.add_class("rnnlib-player")
     box.play, box.slider, box.stack, box.label_stack = play, slider, stack, label_stack
     box.links = links
+    box.frames = list(stack.children[first:])
     return box
 
 
@@ -184,33 +201,134 @@ def _bar_verts(values, height=0.8):
     return verts
 
 
-def _value_label(t, T, panels, digits):
+def _value_label(t, T, panels, digits, first=1):
     rows = []
     for key, values in panels:
         nums = " ".join(f"{v:+.{digits}f}" for v in values[t])
         rows.append(f"<tr><td style='padding-right:0.6em'><b>{_html.escape(key)}</b></td>"
                     f"<td><code>{nums}</code></td></tr>")
-    return (f"<div class='rnnlib-frame-label'>t = {t} of 0..{T - 1}"
+    return (f"<div class='rnnlib-frame-label'>t = {t + first} of {first}..{T - 1 + first}"
             f"<table style='font-size:80%'>{''.join(rows)}</table></div>")
 
 
+#: Font sizes of :func:`animate_trace`, in points. At the default dpi (110)
+#: a point is 110/96 CSS px, so the smallest (8.5 pt) shows as ~9.7 pt when
+#: the frame is displayed at its natural width (6 in figure -> 660 px).
+FONT_SIZES = {"title": 11.0, "key": 12.0, "axis": 9.0, "ticks": 9.0,
+              "key_name": 9.0, "numbers": 8.5}
+
+_NUMBER_WIDTH_IN = 0.45  # room right of the bars for "+0.00" at FONT_SIZES["numbers"]
+_UNIT_HEIGHT_IN = 0.15   # heat map height per unit when the numbers are written
+
+
+def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
+                  value_ranges):
+    """The ``draw(fig, t)`` of :func:`animate_trace` (for :func:`render_frames`).
+
+    ``draw.state[key]`` holds ``(cursor, bars, texts, values)`` per row and
+    ``draw.state["_axes"][key]`` its ``(heat map axes, bar axes)``, so tests
+    can check where each artist sits.
+    """
+    W_in, H_in = figsize
+    fs = FONT_SIZES
+    state = {}
+
+    def draw(fig, t):
+        if t == 0:
+            grid = fig.add_gridspec(len(rows), 2, width_ratios=(4.2, 1.0),
+                                    height_ratios=row_heights,
+                                    left=0.65 / W_in, right=right, bottom=0.5 / H_in,
+                                    top=1 - (0.4 + (0.3 if title else 0)) / H_in,
+                                    hspace=0.4, wspace=0.08)
+            animated = []
+            for r, (key, values) in enumerate(rows):
+                cmap, vmin, vmax = cmap_for_key(key, values)
+                if key != "x" and key in value_ranges:
+                    vmin, vmax = value_ranges[key]
+                if key == "x":
+                    lim = max(1e-12, float(np.max(np.abs(values))))
+                    cmap, vmin, vmax = "PuOr_r", -lim, lim
+                ax = fig.add_subplot(grid[r, 0])
+                _, cursor = _heatmap(ax, values.T, 0, cmap, vmin, vmax, first=first)
+                ax.set_ylabel(key, rotation=0, ha="right", va="center", fontsize=fs["key"])
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True,
+                                                       steps=[1, 2, 5, 10]))
+                ax.tick_params(labelsize=fs["ticks"])
+                ax.set_yticks([])
+                if r < len(rows) - 1:
+                    ax.set_xticklabels([])
+                else:
+                    ax.set_xlabel("time step t", fontsize=fs["axis"])
+                ax.text(1.0, 1.03, KEY_NAMES.get(key, key), transform=ax.transAxes,
+                        ha="right", va="bottom", fontsize=fs["key_name"], color="0.3")
+                animated.append(cursor)
+                side = fig.add_subplot(grid[r, 1])
+                H = values.shape[1]
+                # one PolyCollection of H bars: one artist to blit, not H patches
+                bars = PolyCollection(_bar_verts(values[0]), closed=True,
+                                      facecolors="0.45" if key == "x" else "tab:blue",
+                                      edgecolors="none")
+                side.add_collection(bars)
+                side.axvline(0.0, color="0.3", linewidth=0.6)
+                side.set_xlim(vmin, vmax)
+                side.set_ylim(H - 0.5, -0.5)
+                side.set_yticks([])
+                side.xaxis.set_major_locator(MaxNLocator(nbins=2, symmetric=vmin < 0))
+                side.tick_params(labelsize=fs["ticks"])
+                if r < len(rows) - 1:
+                    side.set_xticklabels([])
+                texts = []
+                if annotated[r]:
+                    # x in axes coordinates (right of the bars), y in data
+                    # coordinates: unit h's number sits at its bar's y = h
+                    at_bar = blended_transform_factory(side.transAxes, side.transData)
+                    texts = [side.text(1.04, h, "", transform=at_bar, ha="left",
+                                       va="center", fontsize=fs["numbers"],
+                                       family="monospace", clip_on=False)
+                             for h in range(H)]
+                animated.append(bars)
+                animated.extend(texts)
+                state[key] = (cursor, bars, texts, values)
+                state.setdefault("_axes", {})[key] = (ax, side)
+            state["_title"] = fig.suptitle("", fontsize=fs["title"], x=0.65 / W_in,
+                                           ha="left")
+            animated.append(state["_title"])
+            state["_animated"] = animated
+        for key, _ in rows:
+            cursor, bars, texts, values = state[key]
+            cursor.set_x(first + t - 0.5)
+            bars.set_verts(_bar_verts(values[t]))
+            for text, v in zip(texts, values[t]):
+                text.set_text(f"{v:+.2f}")
+        head = f"{title}   " if title else ""
+        state["_title"].set_text(f"{head}t = {first + t}")
+        return state["_animated"]
+
+    draw.state = state
+    return draw
+
 def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
-                  figsize=None, dpi=72, interval=700, annotate_max=8,
-                  value_ranges=None, labels=True, max_bytes=MAX_WIDGET_BYTES):
+                  figsize=None, dpi=110, interval=700, annotate_max=8,
+                  value_ranges=None, labels=True, max_bytes=MAX_WIDGET_BYTES,
+                  first_step=1):
     """Animate a forward trace: heat maps of units x time with a moving cursor.
 
     One row per trace key (RNN ``h``; LSTM ``i f g o c h``; GRU ``r z n h``):
     on the left the whole sequence as a heat map (units down, time across)
     with a box around the current step ``t``; on the right the current
-    values as bars, written as numbers when ``H <= annotate_max``. Under the
-    image every value at ``t`` is printed. Gates use a [0, 1] colour scale,
-    the other keys a symmetric one. Frame ``t`` shows time step ``t``.
+    values as bars (unit 0 at the top, as in the heat map), each written as
+    a number beside its bar when ``H <= annotate_max``. Under the image every
+    value at ``t`` is printed, units in order. Gates use a [0, 1] colour
+    scale, the other keys a symmetric one. Steps are numbered
+    ``first_step .. first_step + T - 1`` (1..T, as in the book) in the
+    title, the ticks, the slider and the printed values; frame ``k`` shows
+    array index ``trace[key][sample, k]``.
 
     Built on :func:`render_frames` (blitting: only the cursor, bars and
     numbers are redrawn per frame) and :func:`frame_player`, so it needs no
     kernel. Byte budget: at most ``max_bytes`` (1 MB) of embedded frames;
-    an LSTM with H = 16, T = 30 at the default dpi makes 0.28 MB of PNG,
-    0.44 MB of embedded widget state (``benchmarks/widget_frame.py``).
+    an LSTM with H = 16, T = 30 at the default dpi makes about 0.5 MB of
+    PNG, 0.7 MB of embedded widget state (``benchmarks/widget_frame.py``).
 
     Parameters
     ----------
@@ -226,9 +344,12 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     title : str, optional
         Figure title.
     figsize : (float, float), optional
-        Defaults to 6 inches wide and about 1.2 inches per row.
+        Defaults to 6 inches wide and about 1.15 inches per row (more when
+        numbers are written beside many bars).
     dpi : float
-        Frame resolution (72 keeps pages small).
+        Frame resolution. The default, 110, shows the 6 in frame 660 px
+        wide with fonts of at least 8.5 pt (:data:`FONT_SIZES`), readable
+        at the book's page width; lower it to shrink the page.
     interval : int
         Milliseconds between frames when playing.
     annotate_max : int
@@ -239,89 +360,41 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
         Print every value at ``t`` under the image.
     max_bytes : int
         Byte budget of the embedded frames.
+    first_step : int
+        The number of the first step (1 by default; 0 counts from 0).
 
     Returns
     -------
     player : ipywidgets.VBox
-        See :func:`frame_player`.
+        See :func:`frame_player` (``first=first_step``: frame ``k`` is
+        ``player.frames[k]``).
     """
     keys, series, x, T = _check_trace(trace, sample, keys, inputs)
+    if isinstance(first_step, bool) or not isinstance(first_step, (int, np.integer)) \
+            or not 0 <= first_step <= 1000:
+        raise ValueError(f"first_step: expected an integer in [0, 1000], got {first_step!r}")
+    first = int(first_step)
     value_ranges = dict(value_ranges or {})
     panels = [(k, series[k]) for k in keys]  # each (T, H)
     rows = ([("x", x)] if x is not None else []) + panels
+    annotated = [v.shape[1] <= annotate_max for _, v in rows]
+    row_heights = [max(1.15, 0.3 + _UNIT_HEIGHT_IN * v.shape[1]) if a else 1.15
+                   for (_, v), a in zip(rows, annotated)]
     if figsize is None:
-        figsize = (6.0, 0.55 + 1.15 * len(rows) + (0.3 if title else 0.0))
-
-    state = {}
-
-    def draw(fig, t):
-        if t == 0:
-            grid = fig.add_gridspec(len(rows), 2, width_ratios=(4.2, 1.0),
-                                    left=0.1, right=0.98, bottom=0.45 / figsize[1],
-                                    top=1 - (0.45 + (0.3 if title else 0)) / figsize[1],
-                                    hspace=0.35, wspace=0.08)
-            animated = []
-            for r, (key, values) in enumerate(rows):
-                cmap, vmin, vmax = cmap_for_key(key, values)
-                if key != "x" and key in value_ranges:
-                    vmin, vmax = value_ranges[key]
-                if key == "x":
-                    lim = max(1e-12, float(np.max(np.abs(values))))
-                    cmap, vmin, vmax = "PuOr_r", -lim, lim
-                ax = fig.add_subplot(grid[r, 0])
-                _, cursor = _heatmap(ax, values.T, 0, cmap, vmin, vmax)
-                ax.set_ylabel(key, rotation=0, ha="right", va="center", fontsize=11)
-                ax.tick_params(labelsize=7)
-                ax.set_yticks([])
-                if r < len(rows) - 1:
-                    ax.set_xticklabels([])
-                else:
-                    ax.set_xlabel("time step t", fontsize=8)
-                ax.text(1.0, 1.02, KEY_NAMES.get(key, key), transform=ax.transAxes,
-                        ha="right", va="bottom", fontsize=7, color="0.35")
-                animated.append(cursor)
-                side = fig.add_subplot(grid[r, 1])
-                H = values.shape[1]
-                # one PolyCollection of H bars: one artist to blit, not H patches
-                bars = PolyCollection(_bar_verts(values[0]), closed=True,
-                                      facecolors="0.45" if key == "x" else "tab:blue",
-                                      edgecolors="none")
-                side.add_collection(bars)
-                side.axvline(0.0, color="0.3", linewidth=0.6)
-                side.set_xlim(vmin, vmax)
-                side.set_ylim(H - 0.5, -0.5)
-                side.set_yticks([])
-                side.tick_params(labelsize=6)
-                if r < len(rows) - 1:
-                    side.set_xticklabels([])
-                texts = []
-                if H <= annotate_max:
-                    texts = [side.text(0.98, (h + 0.5) / H, "", transform=side.transAxes,
-                                       ha="right", va="center", fontsize=6.5,
-                                       family="monospace") for h in range(H)]
-                animated.append(bars)
-                animated.extend(texts)
-                state[key] = (cursor, bars, texts, values)
-            state["_title"] = fig.suptitle("", fontsize=10, x=0.1, ha="left")
-            animated.append(state["_title"])
-            state["_animated"] = animated
-        for key, _ in rows:
-            cursor, bars, texts, values = state[key]
-            cursor.set_x(t - 0.5)
-            bars.set_verts(_bar_verts(values[t]))
-            for text, v in zip(texts, values[t]):
-                text.set_text(f"{v:+.2f}")
-        head = f"{title}   " if title else ""
-        state["_title"].set_text(f"{head}t = {t}")
-        return state["_animated"]
+        figsize = (6.0, 0.6 + sum(row_heights) + (0.3 if title else 0.0))
+    if np.ndim(figsize) != 1 or len(figsize) != 2 or min(figsize) <= 0:
+        raise ValueError(f"figsize: expected two positive numbers (width, height), got {figsize!r}")
+    right = 1 - ((_NUMBER_WIDTH_IN if any(annotated) else 0.0) + 0.12) / figsize[0]
+    draw = _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
+                         value_ranges)
 
     frames = render_frames(draw, T, figsize=figsize, dpi=dpi)
     frame_labels = None
     if labels:
         digits = 2
-        frame_labels = [_value_label(t, T, rows, digits) for t in range(T)]
+        frame_labels = [_value_label(t, T, rows, digits, first) for t in range(T)]
     return frame_player(frames, labels=frame_labels, description="t",
-                        interval=interval, max_bytes=max_bytes)
+                        interval=interval, max_bytes=max_bytes, first=first)
 
 
 def widget_payload_bytes(widget) -> int:
