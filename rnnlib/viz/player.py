@@ -327,8 +327,8 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     Built on :func:`render_frames` (blitting: only the cursor, bars and
     numbers are redrawn per frame) and :func:`frame_player`, so it needs no
     kernel. Byte budget: at most ``max_bytes`` (1 MB) of embedded frames;
-    an LSTM with H = 16, T = 30 at the default dpi makes about 0.5 MB of
-    PNG, 0.7 MB of embedded widget state (``benchmarks/widget_frame.py``).
+    an LSTM with H = 16, T = 30 at the default dpi makes about 0.55 MB of
+    PNG, 0.8 MB of embedded widget state (``benchmarks/widget_frame.py``).
 
     Parameters
     ----------
@@ -388,7 +388,10 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     draw = _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                          value_ranges)
 
-    frames = render_frames(draw, T, figsize=figsize, dpi=dpi)
+    # 256 palette colours: with 64, the quantizer shared entries between the
+    # viridis and RdBu maps and painted some RdBu cells green (error up to
+    # 56 levels); 256 keeps every pixel within 15 levels for ~18% more bytes
+    frames = render_frames(draw, T, figsize=figsize, dpi=dpi, colors=256)
     frame_labels = None
     if labels:
         digits = 2
