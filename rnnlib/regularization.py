@@ -41,6 +41,20 @@ def _keys(params: dict, keys) -> list:
     return keys
 
 
+def _penalise(params: dict, keys, term) -> tuple[float, dict]:
+    """Sum ``term(w) -> (loss, grad)`` over the penalised arrays; zero grads elsewhere."""
+    keys = set(_keys(params, keys))
+    loss = 0.0
+    grads = {}
+    for k, w in params.items():
+        if k in keys:
+            loss_k, grads[k] = term(w)
+            loss += loss_k
+        else:
+            grads[k] = np.zeros_like(w)
+    return loss, grads
+
+
 def l2_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
     """L2 weight penalty ("weight decay") and its gradient.
 
@@ -64,18 +78,12 @@ def l2_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
     grads : dict with the keys and shapes of ``params``: ``lam * W`` for the
         penalised keys, zeros for the others.
     """
+    def term(w):
+        w64 = w.astype(np.float64, copy=False).ravel()
+        return 0.5 * lam * float(w64 @ w64), lam * w
+
     lam = check_real("lam", lam, minimum=0.0)
-    keys = set(_keys(params, keys))
-    loss = 0.0
-    grads = {}
-    for k, w in params.items():
-        if k in keys:
-            w64 = w.astype(np.float64, copy=False).ravel()
-            loss += 0.5 * lam * float(w64 @ w64)
-            grads[k] = lam * w
-        else:
-            grads[k] = np.zeros_like(w)
-    return loss, grads
+    return _penalise(params, keys, term)
 
 
 def l1_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
@@ -100,14 +108,9 @@ def l1_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
     grads : dict with the keys and shapes of ``params``: ``lam * sign(W)``
         for the penalised keys, zeros for the others.
     """
+    def term(w):
+        return (lam * float(np.abs(w).sum(dtype=np.float64)),
+                (lam * np.sign(w)).astype(w.dtype, copy=False))
+
     lam = check_real("lam", lam, minimum=0.0)
-    keys = set(_keys(params, keys))
-    loss = 0.0
-    grads = {}
-    for k, w in params.items():
-        if k in keys:
-            loss += lam * float(np.abs(w).sum(dtype=np.float64))
-            grads[k] = (lam * np.sign(w)).astype(w.dtype, copy=False)
-        else:
-            grads[k] = np.zeros_like(w)
-    return loss, grads
+    return _penalise(params, keys, term)
