@@ -348,7 +348,7 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
         numbers are written beside many bars).
     dpi : float
         Frame resolution. The default, 110, shows the 6 in frame 660 px
-        wide with fonts of at least 8.5 pt (:data:`FONT_SIZES`), readable
+        wide with fonts of at least 8.5 pt (``FONT_SIZES``), readable
         at the book's page width; lower it to shrink the page.
     interval : int
         Milliseconds between frames when playing.
