@@ -27,8 +27,9 @@ Recurrent caches hold ``cache["trace"]``: every per-step value
 
 # --- engine: cells, losses, gradient checks (issue 2) ---------------------
 from .activations import (ACTIVATIONS, identity, identity_derivative, log_softmax,
-                          relu, relu_derivative, sigmoid, sigmoid_derivative,
-                          softmax, tanh, tanh_derivative)
+                          log_softmax_backward, relu, relu_derivative, sigmoid,
+                          sigmoid_derivative, softmax, softmax_backward,
+                          softmax_jacobian, tanh, tanh_derivative)
 from .affine import affine_backward, affine_forward
 from .bidirectional import bidirectional_backward, bidirectional_forward
 from .gradcheck import check_gradients, numerical_gradient, rel_error

@@ -10,6 +10,12 @@ log-softmax subtract the row maximum before exponentiating (log-sum-exp).
 
 ``ACTIVATIONS`` maps a name to ``(function, derivative)``:
 ``"tanh"``, ``"relu"``, ``"linear"`` (identity) and ``"sigmoid"``.
+
+Softmax and log-softmax map a vector to a vector, so their derivative is a
+Jacobian: ``softmax_jacobian(x)`` returns it whole (for teaching and
+checking), and ``softmax_backward`` / ``log_softmax_backward`` apply its
+transpose to an upstream gradient without forming it (what a backward pass
+uses).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import numpy as np
 __all__ = [
     "sigmoid", "tanh", "relu", "identity", "softmax", "log_softmax",
     "sigmoid_derivative", "tanh_derivative", "relu_derivative",
-    "identity_derivative", "ACTIVATIONS",
+    "identity_derivative", "softmax_jacobian", "softmax_backward",
+    "log_softmax_backward", "ACTIVATIONS",
 ]
 
 
@@ -118,6 +125,67 @@ def log_softmax(x, axis=-1):
     x = np.asarray(x)
     z = x - np.max(x, axis=axis, keepdims=True)
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def softmax_jacobian(x):
+    """Jacobian of the softmax of each row of ``x`` (softmax over the last axis).
+
+    .. math:: \\frac{\\partial\\, \\mathrm{softmax}(x)_i}{\\partial x_j}
+              = s_i (\\delta_{ij} - s_j), \\qquad s = \\mathrm{softmax}(x)
+
+    Parameters
+    ----------
+    x : ndarray (..., K)
+
+    Returns
+    -------
+    J : ndarray (..., K, K), ``J[..., i, j] = d s_i / d x_j``; symmetric.
+    """
+    s = softmax(x, axis=-1)
+    return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+
+
+def softmax_backward(dy, y, axis=-1):
+    """Gradient through ``y = softmax(x)``: the Jacobian applied to ``dy``.
+
+    .. math:: \\frac{\\partial L}{\\partial x} = y \\odot \\Big(\\frac{\\partial L}{\\partial y}
+              - \\sum_k \\frac{\\partial L}{\\partial y_k} y_k\\Big)
+
+    Parameters
+    ----------
+    dy : ndarray, upstream gradient dL/dy, same shape as ``y``
+    y : ndarray, the softmax output (not its input)
+    axis : the softmax axis
+
+    Returns
+    -------
+    dx : ndarray, same shape as ``y``
+    """
+    y = np.asarray(y)
+    return y * (dy - np.sum(dy * y, axis=axis, keepdims=True))
+
+
+def log_softmax_backward(dy, logp, axis=-1):
+    """Gradient through ``logp = log_softmax(x)``.
+
+    .. math:: \\frac{\\partial L}{\\partial x} = \\frac{\\partial L}{\\partial \\ell}
+              - \\mathrm{softmax}(x) \\sum_k \\frac{\\partial L}{\\partial \\ell_k}
+
+    With ``dy = -onehot(y)`` (the cross-entropy of a target ``y``) this is
+    the familiar ``softmax(x) - onehot(y)``.
+
+    Parameters
+    ----------
+    dy : ndarray, upstream gradient dL/dlogp, same shape as ``logp``
+    logp : ndarray, the log-softmax output
+    axis : the softmax axis
+
+    Returns
+    -------
+    dx : ndarray, same shape as ``logp``
+    """
+    logp = np.asarray(logp)
+    return dy - np.exp(logp) * np.sum(dy, axis=axis, keepdims=True)
 
 
 ACTIVATIONS = {

@@ -63,3 +63,30 @@ def test_activations_table():
     x = np.array([-2.0, 0.5])
     np.testing.assert_array_equal(ACTIVATIONS["linear"][0](x), x)
     np.testing.assert_array_equal(ACTIVATIONS["relu"][0](x), [0.0, 0.5])
+
+
+def test_softmax_derivatives_match_finite_differences():
+    from rnnlib.activations import (log_softmax_backward, softmax_backward,
+                                    softmax_jacobian)
+    from rnnlib.gradcheck import rel_error
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3, 5)) * 3
+    dy = rng.normal(size=(3, 5))
+    for fn, back in ((softmax, lambda g, xx: softmax_backward(g, softmax(xx))),
+                     (log_softmax, lambda g, xx: log_softmax_backward(g, log_softmax(xx)))):
+        num = numerical_gradient(lambda: float(np.sum(fn(x) * dy)), x)
+        assert rel_error(back(dy, x), num) < 1e-7
+    # the whole Jacobian, row by row, and its product with dy
+    J = softmax_jacobian(x)
+    assert J.shape == (3, 5, 5)
+    np.testing.assert_allclose(J, np.swapaxes(J, -1, -2))
+    np.testing.assert_allclose(np.einsum("nij,ni->nj", J, dy),
+                               softmax_backward(dy, softmax(x)), atol=1e-15)
+    # cross-entropy through log-softmax gives softmax - onehot
+    onehot = np.eye(5)[[0, 3, 4]]
+    np.testing.assert_allclose(log_softmax_backward(-onehot, log_softmax(x)),
+                               softmax(x) - onehot, atol=1e-15)
+    # stable at extreme logits: no warnings (RuntimeWarning is an error here), finite
+    big = np.array([[1000.0, -1000.0, 0.0]])
+    assert np.all(np.isfinite(softmax_jacobian(big)))
+    assert np.all(np.isfinite(log_softmax_backward(np.ones((1, 3)), log_softmax(big))))
