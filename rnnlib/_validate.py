@@ -124,7 +124,8 @@ def check_params(params, expected: dict, dtype, where: str = "params") -> dict:
 
 def check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise ValueError(f"{name}: expected one of {sorted(choices)}, got {value!r}")
+        listed = sorted(choices, key=lambda c: (c is not None, repr(c)))  # None sorts too
+        raise ValueError(f"{name}: expected one of {listed}, got {value!r}")
 
 
 def check_positive_int(name: str, value, allow_none: bool = False, minimum: int = 1):
