@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnlib import claims as cl
+from rnnbook import claims as cl
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS_DIR = ROOT / "book" / "claims"

@@ -12,12 +12,16 @@ a model or computes a gradient.
   and ``animate_trace`` (heat maps of a trace with a moving cursor).
 * :mod:`rnnlib.viz.explorer`: ``precomputed_explorer`` (a slider over
   images precomputed for a list of parameter values).
+* :mod:`rnnlib.viz.diagrams`: network diagrams (folded and unrolled,
+  input/output patterns, the chapter-1 toy network with its values).
 
 The widgets are linked in the browser (``jslink``) and need no kernel: they
 work in the static HTML book, in Jupyter and on Binder. Byte budget: 1 MB
 of embedded state per widget (``MAX_WIDGET_BYTES``), 3 MB per page.
 """
 
+from rnnlib.viz.diagrams import (IO_PATTERNS, draw_io_pattern, draw_unrolled_toy,
+                                   draw_unrolling)
 from rnnlib.viz.draw import cmap_for_key, plot_heatmap, plot_series, plot_values
 from rnnlib.viz.explorer import precomputed_explorer
 from rnnlib.viz.player import (MAX_WIDGET_BYTES, TRACE_KEYS, animate_trace,
@@ -29,4 +33,5 @@ __all__ = [
     "render_frames", "encode_png",
     "frame_player", "animate_trace", "precomputed_explorer",
     "widget_payload_bytes", "MAX_WIDGET_BYTES", "TRACE_KEYS",
+    "draw_unrolling", "draw_io_pattern", "draw_unrolled_toy", "IO_PATTERNS",
 ]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlib.gradient_flow import (GAMMA, diagonal_scalar_rnn_params,
+from rnnlib.chapters.ch03_vanishing_exploding import (GAMMA, diagonal_scalar_rnn_params,
                                   gradient_norm_vs_lag, jacobian_bound,
                                   jacobian_product, jacobian_products,
                                   largest_singular_value, spectral_radius,

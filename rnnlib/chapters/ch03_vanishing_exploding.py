@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_choice, check_float_array, check_params, check_shape
-from .activations import ACTIVATIONS
+from rnnlib._validate import check_choice, check_float_array, check_params, check_shape
+from rnnlib.activations import ACTIVATIONS
 
 __all__ = ["GAMMA", "step_jacobians", "jacobian_product", "jacobian_products",
            "gradient_norm_vs_lag", "largest_singular_value", "spectral_radius",

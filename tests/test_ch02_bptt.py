@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnnlib.affine import affine_backward, affine_forward
-from rnnlib.bptt import bptt_by_hand, bptt_by_source, cache_nbytes, chunked_bptt
+from rnnlib.chapters.ch02_bptt import bptt_by_hand, bptt_by_source, cache_nbytes, chunked_bptt
 from rnnlib.gradcheck import numerical_gradient, rel_error
 from rnnlib.init import init_affine, init_rnn
 from rnnlib.losses import softmax_cross_entropy

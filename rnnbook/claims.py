@@ -45,7 +45,7 @@ FIELDS = ("id", "claim", "source", "verdict", "note")
 VERDICTS = ("holds", "holds with a condition", "wrong")
 
 #: The checkout this module was imported from (rnnlib is installed editable).
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[1]   # rnnbook/ sits at the top of the checkout
 
 _FILE_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ya?ml$")
 _CLAIM_LINE = re.compile(r"^#\s*claim:\s*(\S+)\s*$")

@@ -1,9 +1,10 @@
-"""Tests for rnnlib.toy: the all-ones network, memory probes and diagrams."""
+"""Tests for rnnlib.chapters.ch01_rnn (the all-ones network, memory probes) and rnnlib.viz.diagrams."""
 
 import numpy as np
 import pytest
 
-from rnnlib import toy
+from rnnlib.chapters import ch01_rnn as toy
+from rnnlib import viz
 
 
 # --- the all-ones example ------------------------------------------------
@@ -180,20 +181,20 @@ def test_drawings_return_axes():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()
-    assert toy.draw_unrolling(ax=ax, T=3) is ax
+    assert viz.draw_unrolling(ax=ax, T=3) is ax
     texts = {t.get_text() for t in ax.texts}
     assert {"$h_0$", "$h_3$", "$x_t$"} <= texts
     assert [t.get_text() for t in ax.texts].count("W") == 1 + 3   # the loop + one per step
     with pytest.raises(ValueError, match="T"):
-        toy.draw_unrolling(ax=ax, T=9)
+        viz.draw_unrolling(ax=ax, T=9)
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 4)
-    for ax, pattern in zip(axes, toy.IO_PATTERNS):
-        assert toy.draw_io_pattern(pattern, ax=ax) is ax
+    for ax, pattern in zip(axes, viz.IO_PATTERNS):
+        assert viz.draw_io_pattern(pattern, ax=ax) is ax
         assert ax.get_title() == pattern
     with pytest.raises(ValueError, match="pattern"):
-        toy.draw_io_pattern("two-to-two", ax=axes[0])
+        viz.draw_io_pattern("two-to-two", ax=axes[0])
     plt.close(fig)
 
     hidden, outputs = toy.all_ones_example(wiring="own")
@@ -201,9 +202,9 @@ def test_drawings_return_axes():
     fig, ax = plt.subplots()
     for upto in (-1, 0, 1, 2):
         ax.clear()
-        assert toy.draw_unrolled_toy(inputs, hidden, outputs, upto, wiring="own", ax=ax) is ax
+        assert viz.draw_unrolled_toy(inputs, hidden, outputs, upto, wiring="own", ax=ax) is ax
     texts = [t.get_text() for t in ax.texts]
     assert "8" in texts and "16" in texts
     with pytest.raises(ValueError, match="upto"):
-        toy.draw_unrolled_toy(inputs, hidden, outputs, 3, ax=ax)
+        viz.draw_unrolled_toy(inputs, hidden, outputs, 3, ax=ax)
     plt.close(fig)
