@@ -5,7 +5,7 @@ sonnets) -> Elman tanh RNN with H = 100 -> affine -> softmax cross-entropy,
 sequence length 25, Adagrad (lr 0.1), gradients clipped to [-5, 5]. Every
 variant trains through its usual training loop:
 
-* rnnlib: :func:`rnnlib.train.train` with a :class:`rnnlib.model.ModelSpec`
+* rnnlib: :func:`rnnlib.training.train` with a :class:`rnnlib.model.ModelSpec`
   (one call, ``steps`` optimizer steps, the loop's own shuffled
   mini-batches), batch 1 (the classic one-sequence-at-a-time loop) and
   batch 32, float64 and float32;
@@ -55,7 +55,7 @@ import numpy as np  # noqa: E402
 
 from rnnlib.data import CharVocab, load_corpus, next_token_chunks  # noqa: E402
 from rnnlib.model import ModelSpec, init_model  # noqa: E402
-from rnnlib.train import train  # noqa: E402
+from rnnlib.training import train  # noqa: E402
 
 H, T, LR, CLIP = 100, 25, 0.1, 5.0
 

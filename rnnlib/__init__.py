@@ -52,7 +52,7 @@ from .normalization import (batchnorm_backward, batchnorm_forward, init_norm_par
 from .embedding import embedding_backward, embedding_forward, init_embedding
 from . import data
 from .model import Model, ModelSpec, init_model, model_backward, model_forward, model_loss
-from .train import TrainingDiverged  # the loop itself: from rnnlib.train import train
+from .training import TrainingDiverged, batch_stream, train
 from .progress import Progress
 from .generate import (beam_search, greedy_decode, initial_state, make_step_fn,
                        sample_sequence)

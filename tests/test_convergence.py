@@ -29,7 +29,7 @@ import pytest
 from rnnlib.data import CharVocab, adding_baseline_mse, adding_problem, load_corpus, next_token_chunks
 from rnnlib.model import ModelSpec, init_model, model_forward, model_loss
 from rnnlib.teacher_forcing import sequence_train_step, teacher_forcing_probability
-from rnnlib.train import train
+from rnnlib.training import train
 
 pytestmark = pytest.mark.slow
 

@@ -219,7 +219,7 @@ def test_model_and_train_agree_with_torch(cell):
     """Loss, every gradient, and three Adam steps of train() match torch in float64."""
     torch = pytest.importorskip("torch")
     from rnnlib.interop import params_from_torch
-    from rnnlib.train import train
+    from rnnlib.training import train
 
     torch.manual_seed(0)
     Kv, Dm, Hm, Nn, Tt = 7, 4, 5, 3, 6

@@ -10,7 +10,7 @@ from rnnlib.clip import global_norm
 from rnnlib.model import ModelSpec, flatten_params, init_model, model_loss
 from rnnlib.progress import Progress, in_notebook
 from rnnlib.seq2seq import init_seq2seq, seq2seq_loss
-from rnnlib.train import TrainingDiverged, batch_stream, train
+from rnnlib.training import TrainingDiverged, batch_stream, train
 
 SPEC = ModelSpec(cell="gru", D=2, H=6, K=3, output="last")
 
