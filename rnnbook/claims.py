@@ -12,8 +12,18 @@ chapter notebook ``book/NN_name.ipynb`` whose first line is
       note: "[004] gives 4 at step 2 ..."
 
 This module loads and validates the YAML files (:func:`load_claims`), finds
-the claim cells of a notebook (:func:`claim_ids_in_notebook`) and renders
-the table of the "Claims checked" appendix (:func:`render_claims_table`).
+the claim cells of a notebook (:func:`claim_ids_in_notebook`), renders
+the "Claims checked" appendix (:func:`render_claims_markdown`, one stacked
+card per claim, math as math; :func:`render_claims_table` is the older
+five-column HTML table) and the per-note lists of the "Source notes"
+appendix (:func:`source_notes_of`, :func:`render_source_claims`).
+
+Anchors: the book's Sphinx extension ``book/_ext/rnnbook_claims.py`` gives
+every code cell whose first line is ``# claim: <id>`` the HTML id and the
+Sphinx label ``claim-<id>`` (:func:`cell_label`); each card of the claims
+appendix carries the label ``claimrow-<id>`` (:func:`row_label`); each
+source note's section in the source-notes appendix is ``source-NNN``
+(:func:`note_label`).
 It needs only the standard library and PyYAML.
 """
 
@@ -36,7 +46,21 @@ __all__ = [
     "claim_ids_in_notebook",
     "count_by_verdict",
     "render_claims_table",
+    "render_claims_markdown",
+    "source_notes_of",
+    "claims_from_note",
+    "render_source_claims",
+    "cell_label",
+    "row_label",
+    "note_label",
+    "markdown_text",
+    "render_summary_markdown",
+    "chapter_title",
+    "NOTES",
 ]
+
+#: The five source notes, by number, as the claims' ``source`` field names them.
+NOTES = ("000", "001", "002", "003", "004")
 
 #: The fields every row must have, in the order the table shows them.
 FIELDS = ("id", "claim", "source", "verdict", "note")
@@ -213,11 +237,169 @@ def count_by_verdict(claims: list[dict]) -> dict[str, int]:
     return {v: counts.get(v, 0) for v in VERDICTS}
 
 
-def _chapter_link(chapter: str, base: str) -> str:
+def cell_label(claim_id: str) -> str:
+    """Sphinx label (and HTML id) of the chapter cell that checks a claim.
+
+    Lower-case, as Sphinx stores labels (``ch2-memory-linear-in-T`` gives
+    ``claim-ch2-memory-linear-in-t``).
+    """
+    return f"claim-{claim_id}".lower()
+
+
+def row_label(claim_id: str) -> str:
+    """Sphinx label of a claim's card in the "Claims checked" appendix (lower-case)."""
+    return f"claimrow-{claim_id}".lower()
+
+
+def note_label(note: str) -> str:
+    """Sphinx label of a source note's section in the source-notes appendix."""
+    return f"source-{note}"
+
+
+def _chapter_name(chapter: str) -> str:
     number = int(chapter[:2])
-    label = f"chapter {number}" if number else "preface"
-    return (f'<a href="{html.escape(base + chapter)}.html">{html.escape(label)}</a>'
+    return f"chapter {number}" if number else "preface"
+
+
+def _chapter_link(chapter: str, base: str, claim_id: str | None = None) -> str:
+    anchor = "" if claim_id is None else "#" + cell_label(claim_id)
+    return (f'<a href="{html.escape(base + chapter)}.html{html.escape(anchor)}">'
+            f'{html.escape(_chapter_name(chapter))}</a>'
             f'<br><code>{html.escape(chapter)}.ipynb</code>')
+
+
+_MATH = re.compile(r"(\$[^$\n]+\$)")
+_NOTE_REF = re.compile(r"\[(\d{3})\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|&~^$])")
+
+
+def _escape_md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_text(text: str, link_notes: bool = True) -> str:
+    """MyST markdown for a claim's text: ``$...$`` kept as math, the rest escaped.
+
+    Everything outside ``$...$`` pairs is shown literally (markdown's special
+    characters are backslash-escaped); with ``link_notes`` each ``[NNN]``
+    becomes a reference to that note's section of the source-notes appendix.
+    """
+    out = []
+    for part in _MATH.split(text):
+        if _MATH.fullmatch(part):
+            out.append(part)
+            continue
+        pos = 0
+        for m in _NOTE_REF.finditer(part) if link_notes else ():
+            out.append(_escape_md(part[pos:m.start()]))
+            note = m.group(1)
+            out.append(f"{{ref}}`[{note}] <{note_label(note)}>`" if note in NOTES
+                       else _escape_md(m.group(0)))
+            pos = m.end()
+        out.append(_escape_md(part[pos:]))
+    return "".join(out)
+
+
+def source_notes_of(claim: dict) -> list[str]:
+    """The source notes (``"000"`` .. ``"004"``) a claim's ``source`` names, in order."""
+    found = []
+    for note in _NOTE_REF.findall(claim["source"]):
+        if note in NOTES and note not in found:
+            found.append(note)
+    return found
+
+
+def claims_from_note(claims: list[dict], note: str) -> list[dict]:
+    """The claims whose ``source`` names note ``note`` (e.g. ``"003"``), in book order."""
+    if note not in NOTES:
+        raise ValueError(f"note: expected one of {', '.join(NOTES)}, got {note!r}")
+    return [c for c in claims if note in source_notes_of(c)]
+
+
+def _verdict_html(verdict: str) -> str:
+    css = "claim-" + verdict.replace(" ", "-")
+    return f'<span class="{css}">{_SYMBOL.get(verdict, "")} {html.escape(verdict)}</span>'
+
+
+_CARD_STYLE = (
+    "<style>.claims-card{border:1px solid #ccc;border-radius:4px;padding:0.4em 0.8em;"
+    "margin:0 0 0.8em 0}.claims-card p{margin:0.25em 0}"
+    ".claims-card .claims-meta{font-size:0.9em}"
+    ".claim-holds{color:#1a7f37}.claim-holds-with-a-condition{color:#9a6700}"
+    ".claim-wrong{color:#cf222e}</style>")
+
+
+def render_claims_markdown(claims: list[dict]) -> str:
+    """Render claims as MyST markdown cards for the "Claims checked" appendix.
+
+    One card per claim, stacked (so nothing is cut off on a narrow column):
+    the claim in bold; a line with the verdict (\u2713 holds, \u25d0 holds
+    with a condition, \u2717 wrong), the source notes (linked to their
+    sections of the source-notes appendix), a link to the chapter cell that
+    checks it (label :func:`cell_label`) and the id; then the note. Text
+    between ``$...$`` is math; everything else is shown literally. Each card
+    is the target of the label :func:`row_label`.
+
+    The notebook shows it with ``IPython.display.Markdown`` in a cell whose
+    metadata sets ``mystnb: {markdown_format: myst}``, so Sphinx parses it:
+    math is typeset and every link is checked by the build (``-n``).
+
+    Parameters
+    ----------
+    claims : list of dict
+        Rows from :func:`load_claims` (the five fields and ``chapter``).
+
+    Returns
+    -------
+    str
+        MyST markdown; the first line is a small ``<style>`` block.
+    """
+    parts = [_CARD_STYLE, ""]
+    for c in claims:
+        for key in (*FIELDS, "chapter"):
+            if key not in c:
+                raise ValueError(f"claims: row {c.get('id', '?')!r} has no field {key!r}")
+        checked = (f"{{ref}}`{_chapter_name(c['chapter'])}, the checking cell "
+                   f"<{cell_label(c['id'])}>`")
+        meta = (f"{_verdict_html(c['verdict'])} · source: {markdown_text(c['source'])}"
+                f" · checked in {checked} · `{c['id']}`")
+        parts += [f"({row_label(c['id'])})=",
+                  ":::{container} claims-card",
+                  f"**{markdown_text(c['claim'])}**",
+                  "",
+                  ":::{container} claims-meta",
+                  meta,
+                  ":::",
+                  ""]
+        if c["note"]:
+            parts += [markdown_text(c["note"]), ""]
+        parts += [":::", ""]
+    return "\n".join(parts)
+
+
+def render_source_claims(claims: list[dict], note: str) -> str:
+    """MyST markdown list of the claims checked from one source note.
+
+    One item per claim whose ``source`` names ``note``: the verdict, the
+    claim, and a link (naming the chapter that checks it) to its card in
+    the "Claims checked" appendix. For the source-notes appendix, which builds its
+    lists from the YAML files with this function so they cannot drift.
+    """
+    rows = claims_from_note(claims, note)
+    if not rows:
+        return "*No claim from this note is checked yet.*"
+    counts = count_by_verdict(rows)
+    chapters = sorted({c["chapter"] for c in rows})
+    names = [_chapter_name(ch) for ch in chapters]
+    where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    lines = [f"{len(rows)} claim{'s' if len(rows) != 1 else ''} checked, in {where}: "
+             + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + ".", ""]
+    for c in rows:
+        lines.append(f"- {_verdict_html(c['verdict'])}: "
+                     f"{markdown_text(c['claim'], link_notes=False)} "
+                     f"({{ref}}`{_chapter_name(c['chapter'])}, its card in the claims "
+                     f"table <{row_label(c['id'])}>`)")
+    return "\n".join(lines)
 
 
 def render_claims_table(claims: list[dict], base: str = "../") -> str:
@@ -225,8 +407,9 @@ def render_claims_table(claims: list[dict], base: str = "../") -> str:
 
     Columns: the claim, its source note, the verdict (with a mark:
     \u2713 holds, \u25d0 holds with a condition, \u2717 wrong), where it is
-    checked (a link to the chapter page ``NN_name.html`` and the notebook
-    name) and the note. All text is HTML-escaped, so the table is safe to
+    checked (a link to the checking cell, ``NN_name.html#claim-<id>``, and
+    the notebook name) and the note. The appendix now shows
+    :func:`render_claims_markdown` instead, which fits a narrow column. All text is HTML-escaped, so the table is safe to
     show with ``IPython.display.HTML`` and Sphinx never parses it.
 
     Parameters
@@ -257,7 +440,7 @@ def render_claims_table(claims: list[dict], base: str = "../") -> str:
             f'<td>{html.escape(c["claim"])}<br><small><code>{html.escape(c["id"])}</code></small></td>'
             f"<td>{html.escape(c['source'])}</td>"
             f'<td class="{css}">{_SYMBOL.get(verdict, "")} {html.escape(verdict)}</td>'
-            f"<td>{_chapter_link(c['chapter'], base)}</td>"
+            f"<td>{_chapter_link(c['chapter'], base, c['id'])}</td>"
             f"<td>{html.escape(c['note'])}</td></tr>")
     style = ("<style>.claims-table{border-collapse:collapse;font-size:0.9em}"
              ".claims-table th,.claims-table td{border:1px solid #ccc;padding:4px 6px;"
@@ -267,3 +450,33 @@ def render_claims_table(claims: list[dict], base: str = "../") -> str:
              ".claims-table .claim-wrong{color:#cf222e}</style>")
     return (f'{style}<table class="claims-table"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def chapter_title(chapter: str, book: str | Path | None = None) -> str:
+    """The title (first ``# `` heading) of chapter notebook ``book/<chapter>.ipynb``."""
+    book = REPO_ROOT / "book" if book is None else Path(book)
+    nb = json.loads((book / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        for line in source.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    raise ValueError(f"{chapter}.ipynb: no '# ' title in its markdown cells")
+
+
+def render_summary_markdown(claims: list[dict]) -> str:
+    """A markdown table: claims per chapter and verdict, with a total row."""
+    head = "| chapter | " + " | ".join(f"{_SYMBOL[v]} {v}" for v in VERDICTS) + " | total |"
+    lines = [head, "|---" * (len(VERDICTS) + 2) + "|"]
+    for chapter in sorted({c["chapter"] for c in claims}):
+        counts = count_by_verdict([c for c in claims if c["chapter"] == chapter])
+        lines.append(f"| {_chapter_name(chapter)} | "
+                     + " | ".join(str(counts[v]) for v in VERDICTS)
+                     + f" | {sum(counts.values())} |")
+    counts = count_by_verdict(claims)
+    lines.append("| **all** | " + " | ".join(f"**{counts[v]}**" for v in VERDICTS)
+                 + f" | **{len(claims)}** |")
+    return "\n".join(lines)

@@ -185,10 +185,86 @@ def test_render_table_links_chapters_and_escapes(tmp_path):
     rows = cl.load_claims(tmp_path)
     table = cl.render_claims_table(rows)
     assert table.count("<tr id=\"claim-") == len(rows) == 2
-    assert table.count('href="../01_rnn.html"') == 2
+    assert table.count('href="../01_rnn.html#claim-') == 2
+    assert 'href="../01_rnn.html#claim-ch1-order-matters"' in table
     assert "&lt;b&gt;Reordering&lt;/b&gt; &amp; inputs" in table
     assert "<b>Reordering" not in table
     assert "\u2713 holds" in table and "\u25d0 holds with a condition" in table
-    assert 'href="01_rnn.html"' in cl.render_claims_table(rows, base="")
+    assert 'href="01_rnn.html#claim-ch1-order-matters"' in cl.render_claims_table(rows, base="")
     with pytest.raises(ValueError, match="chapter"):
         cl.render_claims_table([{k: "x" for k in cl.FIELDS}])
+
+
+# --- the stacked cards, the source-notes lists, labels ----------------------
+
+def test_labels_are_lower_case_sphinx_names():
+    assert cl.cell_label("ch2-memory-linear-in-T") == "claim-ch2-memory-linear-in-t"
+    assert cl.row_label("ch2-memory-linear-in-T") == "claimrow-ch2-memory-linear-in-t"
+    assert cl.note_label("003") == "source-003"
+
+
+def test_markdown_text_keeps_math_escapes_the_rest_and_links_notes():
+    text = "[003] says a*b_c < 1 and $\\sigma_{\\max} < 4$ (see [009])"
+    md = cl.markdown_text(text)
+    assert md.startswith("{ref}`[003] <source-003>`")
+    assert "a\\*b\\_c \\< 1" in md
+    assert "$\\sigma_{\\max} < 4$" in md              # math untouched
+    assert "\\[009\\]" in md                           # not one of the five notes
+    assert "[003]" in cl.markdown_text("[003]", link_notes=False).replace("\\", "")
+    assert "{ref}" not in cl.markdown_text("[003]", link_notes=False)
+
+
+def test_source_notes_of_and_claims_from_note(tmp_path):
+    _write(tmp_path, "01_rnn.yml", GOOD.replace('source: "[004]"', 'source: "[003] [004], [003]"', 1))
+    rows = cl.load_claims(tmp_path)
+    assert cl.source_notes_of(rows[0]) == ["003", "004"]
+    assert cl.source_notes_of({"source": "curriculum; Pascanu et al. 2013"}) == []
+    assert [r["id"] for r in cl.claims_from_note(rows, "004")] == [r["id"] for r in rows]
+    assert [r["id"] for r in cl.claims_from_note(rows, "003")] == ["ch1-all-ones-fully-connected"]
+    assert cl.claims_from_note(rows, "000") == []
+    with pytest.raises(ValueError, match="note"):
+        cl.claims_from_note(rows, "3")
+
+
+def test_render_claims_markdown_one_card_per_claim(tmp_path):
+    _write(tmp_path, "01_rnn.yml", GOOD.replace("Reordering the inputs", "<b>Reordering</b> & inputs"))
+    rows = cl.load_claims(tmp_path)
+    md = cl.render_claims_markdown(rows)
+    assert md.count(":::{container} claims-card") == len(rows) == 2
+    for r in rows:
+        assert f"({cl.row_label(r['id'])})=" in md
+        assert f"<{cl.cell_label(r['id'])}>`" in md           # link to the checking cell
+        assert f"`{r['id']}`" in md
+    assert "\\<b\\>Reordering\\</b\\> \\& inputs" in md and "<b>Reordering" not in md
+    assert "{ref}`[004] <source-004>`" in md
+    assert "\u2713 holds" in md and "\u25d0 holds with a condition" in md
+    assert md.count(":::") == 4 * len(rows)                   # every fence closed
+    with pytest.raises(ValueError, match="chapter"):
+        cl.render_claims_markdown([{k: "x" for k in cl.FIELDS}])
+
+
+def test_render_source_claims_lists_and_counts(tmp_path):
+    _write(tmp_path, "01_rnn.yml", GOOD)
+    _write(tmp_path, "03_x.yml", GOOD.replace("ch1-", "ch3-").replace('"[004]"', '"[003]"'))
+    rows = cl.load_claims(tmp_path)
+    md = cl.render_source_claims(rows, "004")
+    assert md.startswith("2 claims checked, in chapter 1: 1 holds, 1 holds with a condition, 0 wrong.")
+    assert md.count("\n- ") == 2 and "<claimrow-ch1-order-matters>`" in md
+    assert cl.render_source_claims(rows, "003").startswith("2 claims checked, in chapter 3:")
+    both = cl.render_source_claims(rows + [dict(rows[0], id="x", source="[003]")], "003")
+    assert both.startswith("3 claims checked, in chapter 1 and chapter 3:")
+    assert cl.render_source_claims(rows, "000").startswith("*No claim")
+
+
+def test_summary_markdown_and_chapter_titles():
+    rows = cl.load_claims()
+    md = cl.render_summary_markdown(rows)
+    assert md.splitlines()[0].startswith("| chapter |")
+    assert f"**{len(rows)}**" in md.splitlines()[-1]
+    assert cl.chapter_title("02_bptt") == "Backpropagation through time"
+
+
+def test_every_source_note_has_claims_in_the_book():
+    rows = cl.load_claims()
+    for note in cl.NOTES:
+        assert cl.claims_from_note(rows, note), note
