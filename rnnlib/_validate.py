@@ -16,7 +16,15 @@ import numpy as np
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
-def _describe(value) -> str:
+class NonFiniteError(ValueError):
+    """A float input holds NaN or inf (a ``ValueError``, so ``except ValueError`` sees it).
+
+    :func:`rnnlib.train` catches exactly this one to tell a diverged run
+    (an intermediate overflowed) from a programming error.
+    """
+
+
+def describe(value) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__} {value!r}"[:120]
@@ -33,7 +41,7 @@ def check_float_array(name: str, value, ndim: int | None = None,
     NaN and inf are rejected.
     """
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy array, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a numpy array, got {describe(value)}")
     if value.dtype.type not in FLOAT_DTYPES:
         raise TypeError(
             f"{name}: expected dtype float32 or float64, got dtype {value.dtype}")
@@ -51,7 +59,7 @@ def check_float_array(name: str, value, ndim: int | None = None,
             f"{name}: expected a non-empty array{doc}, got shape {value.shape}")
     if not np.all(np.isfinite(value)):
         bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
-        raise ValueError(
+        raise NonFiniteError(
             f"{name}: expected finite values, got {bad} NaN or inf "
             f"entr{'y' if bad == 1 else 'ies'}")
     return value
@@ -88,7 +96,7 @@ def check_mask(mask, N: int, T: int, dtype) -> np.ndarray | None:
     if mask is None:
         return None
     if not isinstance(mask, np.ndarray):
-        raise TypeError(f"mask: expected a numpy array of shape (N, T), got {_describe(mask)}")
+        raise TypeError(f"mask: expected a numpy array of shape (N, T), got {describe(mask)}")
     if mask.shape != (N, T):
         raise ValueError(f"mask: expected shape (N, T) = {(N, T)}, got {mask.shape}")
     if mask.dtype.kind not in "biuf":
@@ -107,7 +115,7 @@ def check_params(params, expected: dict, dtype, where: str = "params") -> dict:
     Missing or extra keys, wrong shapes, dtypes or non-finite values raise.
     """
     if not isinstance(params, dict):
-        raise TypeError(f"{where}: expected a dict of arrays, got {_describe(params)}")
+        raise TypeError(f"{where}: expected a dict of arrays, got {describe(params)}")
     missing = sorted(set(expected) - set(params))
     extra = sorted(set(params) - set(expected))
     if missing or extra:
@@ -122,6 +130,25 @@ def check_params(params, expected: dict, dtype, where: str = "params") -> dict:
     return params
 
 
+def check_width(x_name: str, width: int, params, key: str = "U", letter: str = "D",
+                where: str = "params") -> None:
+    """Raise, naming both, if ``params[key]``'s columns disagree with the input's width.
+
+    A mismatch between an input and a weight matrix may be either one's
+    fault, so the message names both, e.g.
+    ``x and params['U'] disagree: x has D = 3 features, params['U']
+    (shape (5, 2)) has D = 2 columns (one of the two is wrong)``.
+    Does nothing when ``params[key]`` is not a 2-d array (the full
+    parameter check reports that).
+    """
+    W = params.get(key) if isinstance(params, dict) else None
+    if isinstance(W, np.ndarray) and W.ndim == 2 and W.shape[1] != width:
+        raise ValueError(
+            f"{x_name} and {where}['{key}'] disagree: {x_name} has {letter} = {width} "
+            f"features, {where}['{key}'] (shape {W.shape}) has {letter} = {W.shape[1]} "
+            f"columns (one of the two is wrong)")
+
+
 def check_choice(name: str, value, choices) -> None:
     if value not in choices:
         listed = sorted(choices, key=lambda c: (c is not None, repr(c)))  # None sorts too
@@ -132,7 +159,7 @@ def check_positive_int(name: str, value, allow_none: bool = False, minimum: int 
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer >= {minimum}, got {_describe(value)}")
+        raise TypeError(f"{name}: expected an integer >= {minimum}, got {describe(value)}")
     if value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
     return int(value)
@@ -140,7 +167,7 @@ def check_positive_int(name: str, value, allow_none: bool = False, minimum: int 
 
 def check_probability(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a probability in [0, 1], got {_describe(value)}")
+        raise TypeError(f"{name}: expected a probability in [0, 1], got {describe(value)}")
     if not (0.0 <= float(value) <= 1.0):
         raise ValueError(f"{name}: expected a probability in [0, 1], got {value}")
     return float(value)
@@ -150,7 +177,7 @@ def check_rng(rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
             "rng: expected a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {_describe(rng)}")
+            f"got {describe(rng)}")
     return rng
 
 
@@ -163,13 +190,13 @@ def check_array_dict(name: str, value, allow_nonfinite: bool = False) -> dict:
     computed on diverged gradients so the caller can see and report them).
     """
     if not isinstance(value, dict):
-        raise TypeError(f"{name}: expected a dict of arrays, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a dict of arrays, got {describe(value)}")
     if not value:
         raise ValueError(f"{name}: expected a non-empty dict of arrays, got an empty dict")
     for key, arr in value.items():
         if allow_nonfinite:
             if not isinstance(arr, np.ndarray):
-                raise TypeError(f"{name}['{key}']: expected a numpy array, got {_describe(arr)}")
+                raise TypeError(f"{name}['{key}']: expected a numpy array, got {describe(arr)}")
             if arr.dtype.type not in FLOAT_DTYPES:
                 raise TypeError(f"{name}['{key}']: expected dtype float32 or float64, "
                                 f"got dtype {arr.dtype}")
@@ -201,7 +228,7 @@ def check_real(name: str, value, minimum: float | None = None,
     ``strict_min=True`` requires ``value > minimum`` instead of ``>=``.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a real number, got {describe(value)}")
     v = float(value)
     if not np.isfinite(v):
         raise ValueError(f"{name}: expected a finite number, got {value}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_params, check_sequence
-from .rnn import _check_upstream, _dim
+from ._validate import check_params, check_sequence, check_width
+from .sequence import check_upstream, hidden_size
 
 __all__ = ["affine_forward", "affine_backward"]
 
@@ -31,8 +31,8 @@ def affine_forward(h, params):
     """
     h = check_sequence("h", h, last_doc="H")
     N, T, H = h.shape
-    K = _dim(params, "V", 0)
-    K = 1 if K is None else K
+    K = hidden_size(params, "V", axis=0)                         # V is (K, H)
+    check_width("h", H, params, key="V", letter="H")            # names both on a mismatch
     check_params(params, {"V": ((K, H), "(K, H)"), "c": ((K,), "(K,)")}, h.dtype)
     o = (h.reshape(N * T, H) @ params["V"].T).reshape(N, T, K)    # (N, T, K)
     o += params["c"]
@@ -59,7 +59,7 @@ def affine_backward(do, cache):
     h, V = cache["h"], cache["params"]["V"]
     N, T, H = h.shape
     K = V.shape[0]
-    do = _check_upstream("do", do, (N, T, K), "(N, T, K)", h.dtype)
+    do = check_upstream("do", do, (N, T, K), "(N, T, K)", h.dtype)
     do2 = do.reshape(N * T, K)                                     # (NT, K)
     dh = (do2 @ V).reshape(N, T, H)                                # into the hidden states
     grads = {"V": do2.T @ h.reshape(N * T, H), "c": do2.sum(axis=0)}

@@ -24,47 +24,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_choice, check_sequence
-from .gru import gru_backward, gru_forward
-from .lstm import lstm_backward, lstm_forward
-from .rnn import _check_upstream, rnn_backward, rnn_forward
+from ._validate import check_sequence
+from .cells import get_cell
+from .sequence import check_upstream
 
 __all__ = ["bidirectional_forward", "bidirectional_backward"]
 
-CELLS = ("rnn", "lstm", "gru")
-CELL_KWARGS = {"rnn": {"activation"}, "lstm": set(), "gru": {"reset"}}
 
-
-def _run(cell, x, params, mask, kw):
-    if cell == "rnn":
-        return rnn_forward(x, None, params, mask=mask, **kw)
-    if cell == "gru":
-        return gru_forward(x, None, params, mask=mask, **kw)
-    h, _, cache = lstm_forward(x, None, None, params, mask=mask, **kw)
-    return h, cache
-
-
-def _back(cell, dh, cache):
-    if cell == "lstm":
-        dx, _, _, grads = lstm_backward(dh, cache)
-    elif cell == "gru":
-        dx, _, grads = gru_backward(dh, cache)
-    else:
-        dx, _, grads = rnn_backward(dh, cache)
-    return dx, grads
-
-
-def bidirectional_forward(x, params_fw, params_bw, cell="rnn", mask=None, **cell_kwargs):
+def bidirectional_forward(x, params_fw, params_bw, cell="rnn", mask=None, **cell_options):
     """Run ``cell`` forward and backward in time and concatenate the hidden states.
 
     Parameters
     ----------
     x : ndarray (N, T, D)
     params_fw, params_bw : dicts of the cell's parameters (same H for both)
-    cell : "rnn", "lstm" or "gru"
+    cell : the name of a registered cell (:mod:`rnnlib.cells`), e.g. "rnn",
+        "lstm", "gru", "lstm_coupled"
     mask : ndarray (N, T) of 0/1, optional (post-padded: see module docstring)
-    **cell_kwargs : passed to the cell's forward (``activation`` for "rnn",
-        ``reset`` for "gru")
+    **cell_options : the cell's options (``activation`` for "rnn",
+        ``reset`` for "gru", ``peephole`` for the LSTMs)
 
     Returns
     -------
@@ -73,23 +51,22 @@ def bidirectional_forward(x, params_fw, params_bw, cell="rnn", mask=None, **cell
         ``{"fw": ..., "bw": ...}``, each the cell's trace, both in the
         original time order.
     """
-    check_choice("cell", cell, CELLS)
-    extra = sorted(set(cell_kwargs) - CELL_KWARGS[cell])
-    if extra:
-        raise TypeError(f"cell_kwargs: expected only {sorted(CELL_KWARGS[cell])} for "
-                        f"cell={cell!r}, got {extra}")
+    spec = get_cell(cell)
+    options = spec.check_options(cell_options, where="cell_options")
     x = check_sequence("x", x)
-    h_fw, c_fw = _run(cell, x, params_fw, mask, cell_kwargs)
+    zeros = (None,) * len(spec.state)                              # zero initial states
+    states_fw, c_fw = spec.forward(x, zeros, params_fw, mask=mask, **options)
     x_rev = x[:, ::-1]                                             # reversed time, (N, T, D)
     m_rev = None if mask is None else mask[:, ::-1]
-    h_bw_rev, c_bw = _run(cell, x_rev, params_bw, m_rev, cell_kwargs)
+    states_bw, c_bw = spec.forward(x_rev, zeros, params_bw, mask=m_rev, **options)
+    h_fw, h_bw_rev = states_fw[0], states_bw[0]
     if h_fw.shape != h_bw_rev.shape:
         raise ValueError(f"params_bw: expected the hidden size H = {h_fw.shape[2]} of "
                          f"params_fw, got H = {h_bw_rev.shape[2]}")
     h = np.concatenate([h_fw, h_bw_rev[:, ::-1]], axis=2)         # (N, T, 2H)
     trace = {"fw": c_fw["trace"],
              "bw": {k: v[:, ::-1] for k, v in c_bw["trace"].items()}}
-    cache = {"cell": cell, "fw": c_fw, "bw": c_bw, "H": h_fw.shape[2],
+    cache = {"cell": spec, "fw": c_fw, "bw": c_bw, "H": h_fw.shape[2],
              "shape": h.shape, "dtype": h.dtype, "trace": trace}
     return h, cache
 
@@ -111,8 +88,10 @@ def bidirectional_backward(dh, cache):
     dx : ndarray (N, T, D)
     grads_fw, grads_bw : dicts with the keys of ``params_fw`` / ``params_bw``
     """
-    H, cell = cache["H"], cache["cell"]
-    dh = _check_upstream("dh", dh, cache["shape"], "(N, T, 2H)", cache["dtype"])
-    dx_fw, grads_fw = _back(cell, np.ascontiguousarray(dh[:, :, :H]), cache["fw"])
-    dx_bw, grads_bw = _back(cell, np.ascontiguousarray(dh[:, ::-1, H:]), cache["bw"])
+    H, spec = cache["H"], cache["cell"]
+    dh = check_upstream("dh", dh, cache["shape"], "(N, T, 2H)", cache["dtype"])
+    rest = (None,) * (len(spec.state) - 1)                         # no gradient on c etc.
+    dx_fw, _, grads_fw = spec.backward((np.ascontiguousarray(dh[:, :, :H]),) + rest, cache["fw"])
+    dx_bw, _, grads_bw = spec.backward((np.ascontiguousarray(dh[:, ::-1, H:]),) + rest,
+                                       cache["bw"])
     return dx_fw + dx_bw[:, ::-1], grads_fw, grads_bw

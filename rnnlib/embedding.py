@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import (_describe, check_float_array, check_params,
+from ._validate import (describe, check_float_array, check_params,
                         check_positive_int, check_real, check_rng, check_shape)
 
 __all__ = ["embedding_forward", "embedding_backward", "init_embedding", "check_ids"]
@@ -25,7 +25,7 @@ def check_ids(name: str, ids, K: int, ndim: int | None = 2,
     """
     if not isinstance(ids, np.ndarray):
         raise TypeError(f"{name}: expected an integer numpy array of shape {shape_doc}, "
-                        f"got {_describe(ids)}")
+                        f"got {describe(ids)}")
     if ids.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected an integer array of token ids, got dtype {ids.dtype}")
     if ndim is not None and ids.ndim != ndim:
@@ -81,7 +81,7 @@ def embedding_forward(ids: np.ndarray, params: dict):
     cache : dict for :func:`embedding_backward`.
     """
     if not isinstance(params, dict) or "E" not in params:
-        raise TypeError(f"params: expected a dict {{'E': (K, D) array}}, got {_describe(params)}")
+        raise TypeError(f"params: expected a dict {{'E': (K, D) array}}, got {describe(params)}")
     E = check_float_array("params['E']", params["E"], ndim=2, shape_doc="(K, D)")
     check_params(params, {"E": (E.shape, "(K, D)")}, E.dtype)
     K, D = E.shape

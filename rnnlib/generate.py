@@ -6,8 +6,8 @@ Every decoder here talks to the model through one small interface, a
     log_probs, new_state = step_fn(token_ids, state)
 
 ``token_ids`` is an integer array (B,) of the tokens just emitted, ``state``
-is whatever the model carries between steps (a dict or tuple of arrays whose
-first axis is B), and ``log_probs`` (B, K) are the log-probabilities of the
+is whatever the model carries between steps (a tuple or dict of arrays whose
+first axis is B: for :func:`make_step_fn` the tuple of the cell's states), and ``log_probs`` (B, K) are the log-probabilities of the
 next token. The decoders never look inside ``state``; beam search only
 reorders its first axis. :func:`make_step_fn` builds a step function for a
 character model from :mod:`rnnlib.model`; :mod:`rnnlib.seq2seq` builds one
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _describe, check_positive_int, check_rng
+from ._validate import check_positive_int, check_rng, describe
+from .model import ModelSpec, check_model_params, initial_state, model_step_forward
 
 __all__ = ["greedy_decode", "sample_sequence", "beam_search", "make_step_fn",
            "initial_state", "log_softmax_rows", "take_state"]
@@ -55,7 +56,7 @@ def take_state(state, index: np.ndarray):
         return {k: take_state(v, index) for k, v in state.items()}
     if isinstance(state, (list, tuple)):
         return type(state)(take_state(v, index) for v in state)
-    raise TypeError(f"state: expected arrays, or dicts/tuples/lists of arrays, got {_describe(state)}")
+    raise TypeError(f"state: expected arrays, or dicts/tuples/lists of arrays, got {describe(state)}")
 
 
 def _state_batch(state):
@@ -75,7 +76,7 @@ def _state_batch(state):
 def _start_tokens(start_token, B: int) -> np.ndarray:
     """Return the start tokens as an int array (B,)."""
     if isinstance(start_token, (bool, np.bool_)):
-        raise TypeError(f"start_token: expected an integer token id, got {_describe(start_token)}")
+        raise TypeError(f"start_token: expected an integer token id, got {describe(start_token)}")
     if isinstance(start_token, (int, np.integer)):
         return np.full(B, int(start_token), dtype=np.int64)
     if isinstance(start_token, np.ndarray) and start_token.dtype.kind in "iu":
@@ -83,14 +84,14 @@ def _start_tokens(start_token, B: int) -> np.ndarray:
             raise ValueError(f"start_token: expected an int or an int array of shape (B,) = ({B},), "
                              f"got shape {start_token.shape}")
         return start_token.astype(np.int64)
-    raise TypeError(f"start_token: expected an integer token id, got {_describe(start_token)}")
+    raise TypeError(f"start_token: expected an integer token id, got {describe(start_token)}")
 
 
 def _call_step(step_fn, tokens, state, B):
     """Call the step function and check what it gives back."""
     log_probs, new_state = step_fn(tokens, state)
     if not isinstance(log_probs, np.ndarray) or log_probs.ndim != 2 or log_probs.shape[0] != B:
-        got = log_probs.shape if isinstance(log_probs, np.ndarray) else _describe(log_probs)
+        got = log_probs.shape if isinstance(log_probs, np.ndarray) else describe(log_probs)
         raise ValueError(f"step_fn: expected log_probs of shape (B, K) with B = {B}, got {got}")
     return log_probs, new_state
 
@@ -167,7 +168,7 @@ def sample_sequence(step_fn, state, start_token, steps: int, temperature: float 
     """
     check_rng(rng)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)):
-        raise TypeError(f"temperature: expected a number > 0, got {_describe(temperature)}")
+        raise TypeError(f"temperature: expected a number > 0, got {describe(temperature)}")
     if not (np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature: expected a finite number > 0, got {temperature}")
     top_k = check_positive_int("top_k", top_k, allow_none=True)
@@ -238,10 +239,10 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
         raise ValueError(f"state: beam_search decodes one sequence, expected state arrays "
                          f"with first axis 1, got {B0}")
     if not isinstance(start_token, (int, np.integer)) or isinstance(start_token, bool):
-        raise TypeError(f"start_token: expected an integer token id, got {_describe(start_token)}")
+        raise TypeError(f"start_token: expected an integer token id, got {describe(start_token)}")
     if end_token is not None and (not isinstance(end_token, (int, np.integer))
                                   or isinstance(end_token, bool)):
-        raise TypeError(f"end_token: expected None or an integer token id, got {_describe(end_token)}")
+        raise TypeError(f"end_token: expected None or an integer token id, got {describe(end_token)}")
 
     # the tree, grown as lists
     parent, token, score, step_of, kept, finished = [-1], [int(start_token)], [0.0], [0], [True], [False]
@@ -307,24 +308,14 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
 # --------------------------------------------------------------------------
 # a step function for the model of rnnlib.model
 
-def initial_state(spec, batch: int = 1) -> dict:
-    """Zero initial state for :func:`make_step_fn`: {"h": (B, H)} (+ "c" for LSTM)."""
-    batch = check_positive_int("batch", batch)
-    dtype = np.dtype(spec.dtype)
-    state = {"h": np.zeros((batch, spec.H), dtype=dtype)}
-    if spec.cell == "lstm":
-        state["c"] = np.zeros((batch, spec.H), dtype=dtype)
-    return state
-
-
 def make_step_fn(params: dict, spec):
     """A step function for a token model built with :mod:`rnnlib.model`.
 
     The model must read tokens (``input="embedding"``, or ``"dense"`` with
     one-hot inputs, D = K), run forward in time (not bidirectional) and
     emit a distribution at every step (``loss="xent"``, ``output="every"``).
-    One call runs one step of the same computation as
-    :func:`rnnlib.model.model_forward`:
+    One call is one :func:`rnnlib.model.model_step_forward`, the same
+    computation as one step of :func:`rnnlib.model.model_forward`:
 
     .. math::  h_t = \\text{cell}(x_t, h_{t-1}), \\quad
                \\log p_t = \\text{log\\_softmax}(V\\,\\text{LN}(h_t) + c)
@@ -332,11 +323,11 @@ def make_step_fn(params: dict, spec):
     Returns
     -------
     step_fn : ``step_fn(token_ids (B,), state) -> (log_probs (B, K), new_state)``;
-        use :func:`initial_state` for the first ``state``.
+        ``state`` is the tuple of the cell's state arrays; use
+        :func:`initial_state` for the first one.
     """
-    from .model import ModelSpec, _check_model_params
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"spec: expected a ModelSpec, got {_describe(spec)}")
+        raise TypeError(f"spec: expected a ModelSpec, got {describe(spec)}")
     if spec.bidirectional:
         raise ValueError("spec.bidirectional: a bidirectional model needs the whole sequence "
                          "and cannot generate step by step; expected False, got True")
@@ -346,19 +337,15 @@ def make_step_fn(params: dict, spec):
     if spec.input == "dense" and spec.D != spec.K:
         raise ValueError(f"spec.D: dense inputs are fed back as one-hot vectors, so D must equal "
                          f"K = {spec.K}, got D = {spec.D}")
-    _check_model_params(params, spec)
-    from .model import _cell_step_forward, _readout_forward, _step_input
+    check_model_params(params, spec)
 
     def step_fn(token_ids, state):
         token_ids = np.asarray(token_ids)
         n_in = spec.vocab if spec.input == "embedding" else spec.K
         if token_ids.dtype.kind not in "iu" or token_ids.ndim != 1:
-            raise ValueError(f"token_ids: expected an int array of shape (B,), got {_describe(token_ids)}")
+            raise ValueError(f"token_ids: expected an int array of shape (B,), got {describe(token_ids)}")
         _check_ids("token_ids", token_ids, n_in)
-        x_t = _step_input(params, token_ids, spec)                    # (B, D)
-        h, c, _ = _cell_step_forward(params, x_t, state["h"], state.get("c"), spec)
-        logits, _ = _readout_forward(params, h, spec)                 # (B, K)
-        new_state = {"h": h} if c is None else {"h": h, "c": c}
+        logits, new_state, _ = model_step_forward(params, spec, token_ids, state)   # (B, K)
         return log_softmax_rows(logits), new_state
 
     return step_fn

@@ -32,22 +32,41 @@ of all three blocks are one matrix product ``h_{t-1} @ W.T`` per step; with
 for r_t, which costs a second, dependent product per step. The two are
 different functions of the same weights, not two ways of computing one.
 
-Masks and ``truncate`` work as in :mod:`rnnlib.rnn`.
+Forcing gates: ``force={"z": 0.0, "r": 1.0}`` (constants, or (N, T, H)
+arrays for a sequence, (N, H) for one step) replaces a gate's value after
+it would have been computed, and the backward pass treats it as a constant.
+With z = 0 and r = 1 forced the GRU is the tanh RNN above, exactly.
+
+The sequence function calls the same step core as :func:`gru_step_forward`
+(with the input projection of all steps computed before the loop); a test
+holds the two equal on every gate to 1e-12. Masks and ``truncate`` work as
+in :mod:`rnnlib.sequence`. Registered as the cell ``"gru"`` (option
+``reset``) in :mod:`rnnlib.cells`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_choice, check_float_array, check_params, check_sequence
-from .lstm import _sigmoid_
-from .rnn import (_batch_first, _bptt_loop, _check_state, _check_truncate,
-                  _check_upstream, _dim, _mask_time_major, _readonly_view,
-                  _time_major)
+from ._validate import check_choice, check_width, check_float_array, check_params, check_sequence
+from .activations import apply_activation
+from .cells import Cell, check_force, register_cell
+from .init import init_gru
+from .sequence import (batch_first, bptt_loop, check_state, check_truncate, check_upstream,
+                       hidden_size, mask_time_major, readonly_view, time_major)
 
-__all__ = ["gru_forward", "gru_backward", "gru_step_forward", "gru_step_backward"]
+__all__ = ["gru_forward", "gru_backward", "gru_step_forward", "gru_step_backward",
+           "RESETS", "GRU_GATES"]
 
+#: the two conventions for where the reset gate acts
 RESETS = ("after", "before")
+
+#: the gates that ``force=`` may set
+GRU_GATES = ("r", "z")
+
+
+def _sigmoid_(z):
+    return apply_activation("sigmoid", z, out=z)
 
 
 def _gru_expected(D, H, reset):
@@ -58,10 +77,10 @@ def _gru_expected(D, H, reset):
     return e
 
 
-def _check_gru_params(params, D, dtype, reset):
+def _check_gru_params(params, D, dtype, reset, x_name="x"):
+    check_width(x_name, D, params)                                # names both on a mismatch
     check_choice("reset", reset, RESETS)
-    H = _dim(params, "W", 1)
-    H = 1 if H is None else H
+    H = hidden_size(params, "W", axis=1)
     if isinstance(params, dict) and reset == "before" and "bhn" in params:
         raise ValueError("params: got a 'bhn' entry with reset='before'; 'bhn' belongs "
                          "to the reset='after' (PyTorch) convention, expected keys "
@@ -75,43 +94,59 @@ def _check_gru_params(params, D, dtype, reset):
     return H
 
 
-def _step_forward(zx, h_prev, W, bhn, H, reset, gates):
+def _force_gates(gates, force, H):
+    """Overwrite the forced gates r, z in ``gates`` (N, 3H)."""
+    for j, key in enumerate(GRU_GATES):
+        if key in force:
+            gates[:, j * H:(j + 1) * H] = force[key]
+
+
+def _step_forward(zx, h_prev, W, bhn, H, reset, gates, force=None):
     """One GRU step given the input projection zx (N, 3H).
 
     Writes [r, z, n] into ``gates`` (N, 3H) and returns (h_t, extra) where
     extra is W_n h + b_hn (reset="after") or r * h_prev (reset="before").
+    ``force`` ({"r" or "z": constant or (N, H)}) replaces gates by value.
     """
     if reset == "after":
         zh = h_prev @ W.T                                     # all three recurrent products
         gates[:, :2 * H] = zx[:, :2 * H] + zh[:, :2 * H]
         _sigmoid_(gates[:, :2 * H])                           # r, z
+        if force:
+            _force_gates(gates, force, H)
         extra = zh[:, 2 * H:] + bhn                           # W_n h + b_hn
         r = gates[:, :H]
         np.tanh(zx[:, 2 * H:] + r * extra, out=gates[:, 2 * H:])
     else:
         gates[:, :2 * H] = zx[:, :2 * H] + h_prev @ W[:2 * H].T
         _sigmoid_(gates[:, :2 * H])                           # r, z
+        if force:
+            _force_gates(gates, force, H)
         extra = gates[:, :H] * h_prev                         # r * h
         np.tanh(zx[:, 2 * H:] + extra @ W[2 * H:].T, out=gates[:, 2 * H:])
     z, n = gates[:, H:2 * H], gates[:, 2 * H:]
     return n + z * (h_prev - n), extra                        # (1 - z) n + z h
 
 
-def _step_backward(gh, gates, h_prev, extra, W, H, reset):
-    """Gradients on the input projection (..., N, 3H) and on h_{t-1}."""
+def _step_backward(gh, gates, h_prev, extra, W, H, reset, forced=()):
+    """Gradients on the input projection (..., N, 3H) and on h_{t-1}.
+
+    A forced gate (in ``forced``) is a constant: its block gets zero.
+    """
     r, z, n = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:]
     dn = gh * (1 - z)                                         # through (1 - z) n
     dz = gh * (h_prev - n)                                    # through z (h - n)
     dan = dn * (1 - n * n)                                    # through tanh
+    daz = dz * z * (1 - z) if "z" not in forced else np.zeros_like(dz)   # through sigma
     if reset == "after":
         dar = dan * extra * r * (1 - r)                       # through r (W_n h + b_hn), sigma
-        daz = dz * z * (1 - z)                                # through sigma
+        if "r" in forced:
+            dar = np.zeros_like(dar)
         dzh = np.concatenate([dar, daz, dan * r], axis=-1)    # grads on h @ W.T
         dh_prev = gh * z + dzh @ W                            # direct path + recurrence
     else:
         drh = dan @ W[2 * H:]                                 # into r * h
-        dar = drh * h_prev * r * (1 - r)
-        daz = dz * z * (1 - z)
+        dar = drh * h_prev * r * (1 - r) if "r" not in forced else np.zeros_like(drh)
         dh_prev = gh * z + drh * r + np.concatenate([dar, daz], axis=-1) @ W[:2 * H]
     return np.concatenate([dar, daz, dan], axis=-1), dh_prev
 
@@ -130,7 +165,7 @@ def _param_grads(dZX, X2, Hprev2, R, extra2, reset, H):
     return grads
 
 
-def gru_step_forward(x_t, h_prev, params, reset="after"):
+def gru_step_forward(x_t, h_prev, params, reset="after", force=None):
     """One GRU step (equations in the module docstring).
 
     Parameters
@@ -139,6 +174,7 @@ def gru_step_forward(x_t, h_prev, params, reset="after"):
     h_prev : ndarray (N, H)
     params : dict ``U`` (3H, D), ``W`` (3H, H), ``b`` (3H,) [, ``bhn`` (H,)]
     reset : "after" (PyTorch, default) or "before" (Cho et al. 2014)
+    force : dict {"r" or "z": constant in [0, 1] or (N, H) array}, optional
 
     Returns
     -------
@@ -148,13 +184,15 @@ def gru_step_forward(x_t, h_prev, params, reset="after"):
     """
     x_t = check_float_array("x_t", x_t, ndim=2, shape_doc="(N, D)")
     N, D = x_t.shape
-    H = _check_gru_params(params, D, x_t.dtype, reset)
-    h_prev = _check_state("h_prev", h_prev, N, H, x_t.dtype)
+    H = _check_gru_params(params, D, x_t.dtype, reset, x_name="x_t")
+    h_prev = check_state("h_prev", h_prev, N, H, x_t.dtype)
+    force = check_force(force, (N, H), "(N, H)", x_t.dtype, allowed=GRU_GATES)
     zx = x_t @ params["U"].T + params["b"]
     gates = np.empty((N, 3 * H), dtype=x_t.dtype)
-    h_t, extra = _step_forward(zx, h_prev, params["W"], params.get("bhn"), H, reset, gates)
+    h_t, extra = _step_forward(zx, h_prev, params["W"], params.get("bhn"), H, reset, gates,
+                               force)
     cache = {"x": x_t, "h_prev": h_prev, "gates": gates, "extra": extra,
-             "h": h_t, "params": params, "reset": reset}
+             "h": h_t, "params": params, "reset": reset, "forced": tuple(force)}
     return h_t, cache
 
 
@@ -170,15 +208,15 @@ def gru_step_backward(dh_t, cache):
     h = cache["h"]
     N, H = h.shape
     p, reset = cache["params"], cache["reset"]
-    dh_t = _check_upstream("dh_t", dh_t, (N, H), "(N, H)", h.dtype)
+    dh_t = check_upstream("dh_t", dh_t, (N, H), "(N, H)", h.dtype)
     dzx, dh_prev = _step_backward(dh_t, cache["gates"], cache["h_prev"],
-                                  cache["extra"], p["W"], H, reset)
+                                  cache["extra"], p["W"], H, reset, cache["forced"])
     grads = _param_grads(dzx, cache["x"], cache["h_prev"], cache["gates"][:, :H],
                          cache["extra"], reset, H)
     return dzx @ p["U"], dh_prev, grads
 
 
-def gru_forward(x, h0, params, mask=None, reset="after"):
+def gru_forward(x, h0, params, mask=None, reset="after", *, force=None):
     """Run a GRU over whole sequences (equations in the module docstring).
 
     Parameters
@@ -190,6 +228,7 @@ def gru_forward(x, h0, params, mask=None, reset="after"):
     mask : ndarray (N, T) of 0/1, optional
     reset : "after" (PyTorch, Keras reset_after=True; the book's choice) or
         "before" (Cho et al. 2014)
+    force : dict {"r" or "z": constant in [0, 1] or (N, T, H) array}, optional
 
     Returns
     -------
@@ -200,11 +239,12 @@ def gru_forward(x, h0, params, mask=None, reset="after"):
     x = check_sequence("x", x)
     N, T, D = x.shape
     H = _check_gru_params(params, D, x.dtype, reset)
-    h0 = _check_state("h0", h0, N, H, x.dtype)
-    M = _mask_time_major(mask, N, T, x.dtype)
+    h0 = check_state("h0", h0, N, H, x.dtype)
+    M = mask_time_major(mask, N, T, x.dtype)
+    force = check_force(force, (N, T, H), "(N, T, H)", x.dtype, allowed=GRU_GATES)
     U, W, b, bhn = params["U"], params["W"], params["b"], params.get("bhn")
 
-    X = _time_major(x)                                             # (T, N, D)
+    X = time_major(x)                                             # (T, N, D)
     ZX = (X.reshape(T * N, D) @ U.T).reshape(T, N, 3 * H)          # input projection, all steps
     ZX += b
     Gt = np.empty((T, N, 3 * H), dtype=x.dtype)                    # [r, z, n] per step
@@ -212,16 +252,17 @@ def gru_forward(x, h0, params, mask=None, reset="after"):
     Hs = np.empty((T + 1, N, H), dtype=x.dtype)
     Hs[0] = h0
     for t in range(T):
-        Hs[t + 1], E[t] = _step_forward(ZX[t], Hs[t], W, bhn, H, reset, Gt[t])
+        step_force = {k: (v if np.ndim(v) == 0 else v[:, t]) for k, v in force.items()}
+        Hs[t + 1], E[t] = _step_forward(ZX[t], Hs[t], W, bhn, H, reset, Gt[t], step_force)
         if M is not None:                                          # carry the state at padding
             Hs[t + 1] = M[t] * Hs[t + 1] + (1 - M[t]) * Hs[t]
     for a in (Gt, E, Hs):
         a.flags.writeable = False
-    trace = {k: _readonly_view(Gt[:, :, j * H:(j + 1) * H]) for j, k in enumerate("rzn")}
-    trace["h"] = _readonly_view(Hs[1:])
+    trace = {k: readonly_view(Gt[:, :, j * H:(j + 1) * H]) for j, k in enumerate("rzn")}
+    trace["h"] = readonly_view(Hs[1:])
     cache = {"X": X, "Gt": Gt, "E": E, "Hs": Hs, "M": M, "params": params,
-             "reset": reset, "trace": trace}
-    return _batch_first(Hs[1:]), cache
+             "reset": reset, "forced": tuple(force), "trace": trace}
+    return batch_first(Hs[1:]), cache
 
 
 def gru_backward(dh, cache, truncate=None):
@@ -236,7 +277,7 @@ def gru_backward(dh, cache, truncate=None):
     ----------
     dh : ndarray (N, T, H), upstream gradient on every ``h[:, t]``
     cache : dict from :func:`gru_forward`
-    truncate : int >= 1 or None, BPTT(k) (see :mod:`rnnlib.rnn`)
+    truncate : int >= 1 or None, BPTT(k) (see :mod:`rnnlib.sequence`)
 
     Returns
     -------
@@ -245,31 +286,66 @@ def gru_backward(dh, cache, truncate=None):
     grads : dict with the keys of ``params``
     """
     X, Gt, E, Hs, M = (cache[k] for k in ("X", "Gt", "E", "Hs", "M"))
-    reset = cache["reset"]
+    reset, forced = cache["reset"], cache["forced"]
     T, N, D = X.shape
     H = Hs.shape[2]
-    dh = _check_upstream("dh", dh, (N, T, H), "(N, T, H)", X.dtype)
-    truncate = _check_truncate(truncate)
+    dh = check_upstream("dh", dh, (N, T, H), "(N, T, H)", X.dtype)
+    truncate = check_truncate(truncate)
     U, W = cache["params"]["U"], cache["params"]["W"]
 
-    dH = _time_major(dh)
+    dH = time_major(dh)
     if M is not None:
         dH *= M                                                    # padding sends nothing
 
     def step_back(s, gs):
         g, = gs
         if M is None:
-            dzx, gprev = _step_backward(g, Gt[s], Hs[s], E[s], W, H, reset)
+            dzx, gprev = _step_backward(g, Gt[s], Hs[s], E[s], W, H, reset, forced)
             return (dzx,), (gprev,)
-        dzx, gprev = _step_backward(g * M[s], Gt[s], Hs[s], E[s], W, H, reset)
+        dzx, gprev = _step_backward(g * M[s], Gt[s], Hs[s], E[s], W, H, reset, forced)
         return (dzx,), (gprev + g * (1 - M[s]),)                   # plus the carried state
 
     dZX = np.empty((T, N, 3 * H), dtype=X.dtype)
-    dh0, = _bptt_loop(T, step_back, (dH,), ((N, H),), (dZX,), truncate, X.dtype)
+    dh0, = bptt_loop(T, step_back, (dH,), ((N, H),), (dZX,), truncate, X.dtype)
 
     TN = T * N
     grads = _param_grads(dZX.reshape(TN, 3 * H), X.reshape(TN, D),
                          Hs[:-1].reshape(TN, H), Gt[:, :, :H].reshape(TN, H),
                          E.reshape(TN, H), reset, H)
-    dx = _batch_first((dZX.reshape(TN, 3 * H) @ U).reshape(T, N, D))
+    dx = batch_first((dZX.reshape(TN, 3 * H) @ U).reshape(T, N, D))
     return dx, dh0, grads
+
+
+# --------------------------------------------------------------------------
+# registration
+# --------------------------------------------------------------------------
+
+def _init(D, H, rng, dtype=np.float64, reset="after"):
+    return init_gru(D, H, rng, dtype, reset=reset)
+
+
+def _cell_step_forward(x_t, state, params, force=None, reset="after"):
+    h, cache = gru_step_forward(x_t, state[0], params, reset=reset, force=force)
+    return h, (h,), cache
+
+
+def _cell_step_backward(dstate, cache):
+    dx, dh_prev, grads = gru_step_backward(dstate[0], cache)
+    return dx, (dh_prev,), grads
+
+
+def _cell_forward(x, state0, params, mask=None, force=None, reset="after"):
+    h, cache = gru_forward(x, state0[0], params, mask=mask, reset=reset, force=force)
+    return (h,), cache
+
+
+def _cell_backward(dstates, cache, truncate=None):
+    dx, dh0, grads = gru_backward(dstates[0], cache, truncate=truncate)
+    return dx, (dh0,), grads
+
+
+register_cell(Cell(
+    name="gru", summary="GRU (Cho et al. 2014), gates (r, z, n)", state=("h",), gates=GRU_GATES,
+    trace=("r", "z", "n", "h"), options={"reset": RESETS}, init=_init,
+    step_forward=_cell_step_forward, step_backward=_cell_step_backward,
+    forward=_cell_forward, backward=_cell_backward, module=__name__))

@@ -62,7 +62,8 @@ def init_rnn(D, H, rng, dtype=np.float64):
             "b": _uniform(rng, (H,), s, dt)}
 
 
-def init_lstm(D, H, rng, dtype=np.float64, forget_bias=1.0):
+def init_lstm(D, H, rng, dtype=np.float64, forget_bias=1.0, variant="standard",
+              peephole=False):
     """Parameters of an LSTM, gate blocks stacked (i, f, g, o) as in PyTorch.
 
     Everything is uniform(-1/sqrt(H), 1/sqrt(H)); then ``forget_bias`` is
@@ -74,21 +75,38 @@ def init_lstm(D, H, rng, dtype=np.float64, forget_bias=1.0):
     D, H : int
     rng : np.random.Generator
     dtype : float32 or float64
-    forget_bias : float
+    forget_bias : float (ignored by variants without a forget block)
+    variant : "standard", "no_forget", "coupled" or "no_output"
+        (:mod:`rnnlib.lstm`); the variants stack three blocks, not four.
+    peephole : bool, also draw the peephole vectors ``p_*`` (H,)
 
     Returns
     -------
-    dict with ``U`` (4H, D), ``W`` (4H, H), ``b`` (4H,).
+    dict with ``U`` (nH, D), ``W`` (nH, H), ``b`` (nH,), n = 4 for the
+    standard LSTM and 3 for the variants; with ``peephole``, ``p_i``,
+    ``p_f``, ``p_o`` (H,) for the sigmoid gates the variant has.
     """
+    from .lstm import LSTM_VARIANTS  # the variants' block layouts live with the cell
     D = check_positive_int("D", D)
     H = check_positive_int("H", H)
     rng = check_rng(rng)
+    check_choice("variant", variant, tuple(LSTM_VARIANTS))
+    if not isinstance(peephole, bool):
+        raise TypeError(f"peephole: expected True or False, got {peephole!r}")
+    blocks = LSTM_VARIANTS[variant]
+    n = len(blocks)
     dt = _dtype(dtype)
     s = 1.0 / np.sqrt(H)
-    p = {"U": _uniform(rng, (4 * H, D), s, dt),
-         "W": _uniform(rng, (4 * H, H), s, dt),
-         "b": _uniform(rng, (4 * H,), s, dt)}
-    p["b"][H:2 * H] += dt.type(forget_bias)
+    p = {"U": _uniform(rng, (n * H, D), s, dt),
+         "W": _uniform(rng, (n * H, H), s, dt),
+         "b": _uniform(rng, (n * H,), s, dt)}
+    if "f" in blocks:
+        j = blocks.index("f")
+        p["b"][j * H:(j + 1) * H] += dt.type(forget_bias)
+    if peephole:
+        for k in blocks:
+            if k in ("i", "f", "o"):
+                p[f"p_{k}"] = _uniform(rng, (H,), s, dt)
     return p
 
 

@@ -29,19 +29,24 @@ backward pass then has no gradient through time: the fed outputs are data).
 Free-running (``y_teacher=None``), step t needs y_{t-1} and the loop is
 sequential, as in any RNN.
 
+The Jordan network is not a registered cell (:mod:`rnnlib.cells`): its
+recurrence runs through its own output layer, so a readout cannot be put
+on it as on the other cells.
+
 Masks carry both ``y`` and ``h`` over at padded steps (``h`` before the
 first step counts as zeros) and ``truncate`` is BPTT(k) as in
-:mod:`rnnlib.rnn`, with the output ``y`` as the recurrent state.
+:mod:`rnnlib.sequence`, with the output ``y`` as the recurrent state.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_choice, check_params, check_sequence, check_shape
-from .rnn import (RNN_ACTIVATIONS, _act, _act_grad, _batch_first, _bptt_loop,
-                  _check_state, _check_truncate, _check_upstream, _dim,
-                  _mask_time_major, _readonly_view, _time_major)
+from ._validate import check_choice, check_params, check_width, check_sequence, check_shape
+from .activations import activation_backward, apply_activation
+from .rnn import RNN_ACTIVATIONS
+from .sequence import (batch_first, bptt_loop, check_state, check_truncate, check_upstream,
+                       hidden_size, mask_time_major, readonly_view, time_major)
 
 __all__ = ["jordan_forward", "jordan_backward"]
 
@@ -76,20 +81,21 @@ def jordan_forward(x, y0, params, activation="tanh", mask=None, y_teacher=None):
     check_choice("activation", activation, RNN_ACTIVATIONS)
     x = check_sequence("x", x)
     N, T, D = x.shape
-    H = _dim(params, "U", 0) or 1
-    K = _dim(params, "V", 0) or 1
+    H = hidden_size(params, "U", axis=0)
+    K = hidden_size(params, "V", axis=0)
+    check_width("x", D, params)                                  # names both on a mismatch
     check_params(params, _jordan_expected(D, H, K), x.dtype)
-    y0 = _check_state("y0", y0, N, K, x.dtype, doc="(N, K)")
+    y0 = check_state("y0", y0, N, K, x.dtype, doc="(N, K)")
     if y_teacher is not None:
         y_teacher = check_sequence("y_teacher", y_teacher, last_doc="K")
         check_shape("y_teacher", y_teacher, (N, T, K), "(N, T, K)")
         if y_teacher.dtype != x.dtype:
             raise TypeError(f"y_teacher: expected dtype {x.dtype} (the dtype of x), "
                             f"got dtype {y_teacher.dtype}")
-    M = _mask_time_major(mask, N, T, x.dtype)
+    M = mask_time_major(mask, N, T, x.dtype)
     U, W, b, V, c = (params[k] for k in ("U", "W", "b", "V", "c"))
 
-    X = _time_major(x)                                             # (T, N, D)
+    X = time_major(x)                                             # (T, N, D)
     A = (X.reshape(T * N, D) @ U.T).reshape(T, N, H)               # input projection, all steps
     A += b
     Hs = np.zeros((T + 1, N, H), dtype=x.dtype)                    # Hs[t + 1] = h_t, Hs[0] = 0
@@ -97,9 +103,9 @@ def jordan_forward(x, y0, params, activation="tanh", mask=None, y_teacher=None):
     Ys[0] = y0
     if y_teacher is not None:
         # teacher forcing: every fed output is known, so all steps at once
-        Yin = np.concatenate([y0[None], _time_major(y_teacher)[:-1]], axis=0)   # (T, N, K)
+        Yin = np.concatenate([y0[None], time_major(y_teacher)[:-1]], axis=0)   # (T, N, K)
         A += (Yin.reshape(T * N, K) @ W.T).reshape(T, N, H)
-        _act(A, activation, out=Hs[1:])
+        apply_activation(activation, A, out=Hs[1:])
         Ys[1:] = (Hs[1:].reshape(T * N, H) @ V.T).reshape(T, N, K) + c
         if M is not None:                                          # carry at padding (cheap)
             for t in range(T):
@@ -110,19 +116,19 @@ def jordan_forward(x, y0, params, activation="tanh", mask=None, y_teacher=None):
         for t in range(T):
             Yin[t] = Ys[t]                                         # the model's own output
             A[t] += Ys[t] @ W.T                                    # output-to-hidden product
-            _act(A[t], activation, out=Hs[t + 1])
+            apply_activation(activation, A[t], out=Hs[t + 1])
             Ys[t + 1] = Hs[t + 1] @ V.T + c
             if M is not None:
                 Hs[t + 1] = M[t] * Hs[t + 1] + (1 - M[t]) * Hs[t]
                 Ys[t + 1] = M[t] * Ys[t + 1] + (1 - M[t]) * Ys[t]
     for a in (A, Hs, Ys, Yin):
         a.flags.writeable = False
-    trace = {"a": _readonly_view(A), "h": _readonly_view(Hs[1:]),
-             "y": _readonly_view(Ys[1:]), "y_in": _readonly_view(Yin)}
+    trace = {"a": readonly_view(A), "h": readonly_view(Hs[1:]),
+             "y": readonly_view(Ys[1:]), "y_in": readonly_view(Yin)}
     cache = {"X": X, "A": A, "Hs": Hs, "Ys": Ys, "Yin": Yin, "M": M,
              "params": params, "activation": activation,
              "teacher": y_teacher is not None, "trace": trace}
-    return _batch_first(Hs[1:]), _batch_first(Ys[1:]), cache
+    return batch_first(Hs[1:]), batch_first(Ys[1:]), cache
 
 
 def jordan_backward(dy, cache, dh=None, truncate=None):
@@ -139,7 +145,7 @@ def jordan_backward(dy, cache, dh=None, truncate=None):
     dy : ndarray (N, T, K), upstream gradient on every output ``y[:, t]``
     cache : dict from :func:`jordan_forward`
     dh : ndarray (N, T, H) or None, upstream gradient on every ``h[:, t]``
-    truncate : int >= 1 or None, BPTT(k) (see :mod:`rnnlib.rnn`)
+    truncate : int >= 1 or None, BPTT(k) (see :mod:`rnnlib.sequence`)
 
     Returns
     -------
@@ -150,14 +156,14 @@ def jordan_backward(dy, cache, dh=None, truncate=None):
     X, A, Hs, Ys, Yin, M = (cache[k] for k in ("X", "A", "Hs", "Ys", "Yin", "M"))
     T, N, D = X.shape
     H, K = Hs.shape[2], Ys.shape[2]
-    dy = _check_upstream("dy", dy, (N, T, K), "(N, T, K)", X.dtype)
+    dy = check_upstream("dy", dy, (N, T, K), "(N, T, K)", X.dtype)
     dh = np.zeros((N, T, H), dtype=X.dtype) if dh is None else \
-        _check_upstream("dh", dh, (N, T, H), "(N, T, H)", X.dtype)
-    truncate = _check_truncate(truncate)
+        check_upstream("dh", dh, (N, T, H), "(N, T, H)", X.dtype)
+    truncate = check_truncate(truncate)
     p, activation, teacher = cache["params"], cache["activation"], cache["teacher"]
     W, V = p["W"], p["V"]
 
-    dY, dH = _time_major(dy), _time_major(dh)
+    dY, dH = time_major(dy), time_major(dh)
     if M is not None:
         dY *= M                                                    # padding sends nothing
         dH *= M
@@ -167,7 +173,7 @@ def jordan_backward(dy, cache, dh=None, truncate=None):
         m = 1 if M is None else M[s]
         gyv = gy * m                                               # on this step's new output
         ghv = gh * m + gyv @ V                                     # into h through y = V h + c
-        da = _act_grad(ghv, A[s], Hs[s + 1], activation)           # through phi
+        da = activation_backward(activation, ghv, A[s], Hs[s + 1])           # through phi
         gy_prev = gy * (1 - m)                                     # carried output
         if not teacher or s == 0:
             gy_prev = gy_prev + da @ W                             # into the fed output
@@ -175,7 +181,7 @@ def jordan_backward(dy, cache, dh=None, truncate=None):
 
     dA = np.empty((T, N, H), dtype=X.dtype)
     dYv = np.empty((T, N, K), dtype=X.dtype)
-    dy0, _ = _bptt_loop(T, step_back, (dY, dH), ((N, K), (N, H)), (dA, dYv),
+    dy0, _ = bptt_loop(T, step_back, (dY, dH), ((N, K), (N, H)), (dA, dYv),
                         truncate, X.dtype)
 
     dA2, dYv2 = dA.reshape(T * N, H), dYv.reshape(T * N, K)
@@ -184,5 +190,5 @@ def jordan_backward(dy, cache, dh=None, truncate=None):
              "b": dA2.sum(axis=0),                                 # (H,)
              "V": dYv2.T @ Hs[1:].reshape(T * N, H),               # (K, H)
              "c": dYv2.sum(axis=0)}                                # (K,)
-    dx = _batch_first((dA2 @ p["U"]).reshape(T, N, D))
+    dx = batch_first((dA2 @ p["U"]).reshape(T, N, D))
     return dx, dy0, grads

@@ -10,7 +10,11 @@ The chapters after the first two train one kind of model over and over::
 
 This module wires those pieces together as plain functions:
 :func:`init_model`, :func:`model_forward`, :func:`model_backward` and
-:func:`model_loss`. What the model looks like is described by a frozen
+:func:`model_loss` for whole sequences, and :func:`model_step_forward` /
+:func:`model_step_backward` for one time step of the same model (what
+teacher forcing, sampling, beam search and the seq2seq decoder unroll).
+The recurrent layer is any cell of the registry (:mod:`rnnlib.cells`),
+looked up by name; nothing here depends on which. What the model looks like is described by a frozen
 :class:`ModelSpec`; the numbers live in a nested ``params`` dict
 (``params["rnn"]``, ``params["out"]``, ...) and the gradients come back in a
 dict of the same nesting, keys and shapes. There is no hidden state: the
@@ -29,21 +33,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import _describe, check_choice, check_positive_int, check_rng
+from ._validate import check_choice, check_positive_int, check_rng, describe
 from .affine import affine_backward, affine_forward
+from .bidirectional import bidirectional_backward, bidirectional_forward
+from .cells import get_cell
 from .embedding import check_ids, embedding_backward, embedding_forward, init_embedding
-from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
-from .init import init_affine, init_gru, init_lstm, init_rnn
+from .init import init_affine
 from .losses import mse_loss, softmax_cross_entropy
-from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .normalization import init_norm_params, layernorm_backward, layernorm_forward
-from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ = ["ModelSpec", "init_model", "model_forward", "model_backward",
-           "model_loss", "flatten_params", "unflatten_params", "Model"]
-
-CELLS = ("rnn", "lstm", "gru")
-_INITS = {"rnn": init_rnn, "lstm": init_lstm, "gru": init_gru}
+           "model_loss", "model_step_forward", "model_step_backward", "initial_state",
+           "sequence_ends", "add_grads", "check_model_params", "output_loss", "flatten_params", "unflatten_params", "Model"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class ModelSpec:
 
     Parameters
     ----------
-    cell : "rnn", "lstm" or "gru".
+    cell : the name of a registered cell (:func:`rnnlib.cells.cell_names`):
+        "rnn", "lstm", "gru", "lstm_no_forget", "lstm_coupled", ...
     input : "dense" (float inputs (N, T, D)) or "embedding" (integer token
         ids (N, T) looked up in a (vocab, D) table).
     D : input features per step (the embedding size for "embedding").
@@ -65,7 +67,11 @@ class ModelSpec:
     loss : "xent" (softmax cross-entropy, integer targets) or "mse".
     output : "every" (many-to-many, outputs (N, T, K)) or "last"
         (many-to-one, outputs (N, K) from the final state).
-    activation : the Elman RNN's nonlinearity ("tanh", "relu", "linear").
+    activation : the Elman RNN's nonlinearity ("tanh", "relu", "linear");
+        only the "rnn" cell takes one.
+    cell_options : the cell's other options, a dict (e.g. ``{"reset":
+        "before"}`` for the GRU, ``{"peephole": True}`` for an LSTM); stored
+        as sorted (key, value) pairs so that the spec stays hashable.
     dtype : "float64" (default) or "float32".
     """
 
@@ -81,9 +87,26 @@ class ModelSpec:
     output: str = "every"
     activation: str = "tanh"
     dtype: str = "float64"
+    cell_options: tuple = ()
 
     def __post_init__(self):
-        check_choice("spec.cell", self.cell, CELLS)
+        cell = get_cell(self.cell, where="spec.cell")
+        opts = self.cell_options
+        if isinstance(opts, dict):
+            opts = tuple(sorted(opts.items()))
+        if not isinstance(opts, tuple) or not all(isinstance(o, tuple) and len(o) == 2
+                                                  for o in opts):
+            raise TypeError(f"spec.cell_options: expected a dict of the cell's options, "
+                            f"got {describe(self.cell_options)}")
+        object.__setattr__(self, "cell_options", opts)
+        if "activation" in dict(opts):
+            raise ValueError("spec.cell_options: give the activation as spec.activation, "
+                             "not in cell_options")
+        check_choice("spec.activation", self.activation, ("tanh", "relu", "linear"))
+        if "activation" not in cell.options and self.activation != "tanh":
+            raise ValueError(f"spec.activation: cell {self.cell!r} has no activation option "
+                             f"(only 'rnn' does), got {self.activation!r}")
+        cell.check_options(self.cell_kwargs, where="spec.cell_options")
         check_choice("spec.input", self.input, ("dense", "embedding"))
         check_positive_int("spec.D", self.D)
         check_positive_int("spec.H", self.H)
@@ -95,13 +118,20 @@ class ModelSpec:
                 f"spec.vocab: expected None for input='dense', got {self.vocab!r}")
         if not isinstance(self.bidirectional, bool):
             raise TypeError(
-                f"spec.bidirectional: expected True or False, got {_describe(self.bidirectional)}")
+                f"spec.bidirectional: expected True or False, got {describe(self.bidirectional)}")
         if self.norm not in (None, "layer"):
             raise ValueError(f"spec.norm: expected None or 'layer', got {self.norm!r}")
         check_choice("spec.loss", self.loss, ("xent", "mse"))
         check_choice("spec.output", self.output, ("every", "last"))
-        check_choice("spec.activation", self.activation, ("tanh", "relu", "linear"))
         check_choice("spec.dtype", self.dtype, ("float64", "float32"))
+
+    @property
+    def cell_kwargs(self) -> dict:
+        """The options the cell's functions receive (``activation`` included for "rnn")."""
+        opts = dict(self.cell_options)
+        if "activation" in get_cell(self.cell).options:
+            opts["activation"] = self.activation
+        return opts
 
     @property
     def features(self) -> int:
@@ -118,7 +148,7 @@ def flatten_params(params: dict, prefix: str = "") -> dict:
     The arrays are not copied. :func:`unflatten_params` undoes it.
     """
     if not isinstance(params, dict):
-        raise TypeError(f"params: expected a dict, got {_describe(params)}")
+        raise TypeError(f"params: expected a dict, got {describe(params)}")
     flat = {}
     for key, value in params.items():
         name = f"{prefix}{key}"
@@ -154,24 +184,24 @@ def init_model(spec: ModelSpec, rng: np.random.Generator) -> dict:
     Returns
     -------
     params : nested dict. ``"embed"`` {"E" (vocab, D)} for embedding input;
-        ``"rnn"`` (cell params, U (gH, D), W (gH, H), b (gH,)), or
+        ``"rnn"`` (the cell's params, e.g. U (gH, D), W (gH, H), b (gH,)), or
         ``"rnn_fw"`` and ``"rnn_bw"`` when bidirectional; ``"norm"``
         {"gamma", "beta"} (F,) with F = H or 2H when ``norm="layer"``;
         ``"out"`` {"V" (K, F), "c" (K,)}.
     """
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"spec: expected a ModelSpec, got {_describe(spec)}")
+        raise TypeError(f"spec: expected a ModelSpec, got {describe(spec)}")
     check_rng(rng)
     dtype = np.dtype(spec.dtype)
     params: dict = {}
     if spec.input == "embedding":
         params["embed"] = init_embedding(spec.vocab, spec.D, rng, dtype=dtype)
-    init_cell = _INITS[spec.cell]
+    cell, opts = get_cell(spec.cell), spec.cell_kwargs
     if spec.bidirectional:
-        params["rnn_fw"] = init_cell(spec.D, spec.H, rng, dtype)
-        params["rnn_bw"] = init_cell(spec.D, spec.H, rng, dtype)
+        params["rnn_fw"] = cell.init(spec.D, spec.H, rng, dtype, **opts)
+        params["rnn_bw"] = cell.init(spec.D, spec.H, rng, dtype, **opts)
     else:
-        params["rnn"] = init_cell(spec.D, spec.H, rng, dtype)
+        params["rnn"] = cell.init(spec.D, spec.H, rng, dtype, **opts)
     F = spec.features
     if spec.norm == "layer":
         params["norm"] = init_norm_params(F, dtype=dtype)
@@ -179,9 +209,10 @@ def init_model(spec: ModelSpec, rng: np.random.Generator) -> dict:
     return params
 
 
-def _check_model_params(params, spec: ModelSpec) -> None:
+def check_model_params(params, spec: ModelSpec) -> None:
+    """Raise unless ``params`` has the top-level keys ``spec`` calls for."""
     if not isinstance(params, dict):
-        raise TypeError(f"params: expected the nested dict from init_model, got {_describe(params)}")
+        raise TypeError(f"params: expected the nested dict from init_model, got {describe(params)}")
     expected = {"out"}
     if spec.input == "embedding":
         expected.add("embed")
@@ -201,47 +232,43 @@ def _embed_or_pass(params, inputs, spec):
         x, emb_cache = embedding_forward(inputs, params["embed"])
         return x, emb_cache
     if not isinstance(inputs, np.ndarray):
-        raise TypeError(f"inputs: expected a float array (N, T, D), got {_describe(inputs)}")
+        raise TypeError(f"inputs: expected a float array (N, T, D), got {describe(inputs)}")
     return inputs, None
 
 
 def _recurrent_forward(params, x, spec, mask):
     """Run the recurrent layer; return h (N, T, F) and its cache."""
-    N = x.shape[0]
-    dtype = x.dtype
     if spec.bidirectional:
-        from .bidirectional import bidirectional_forward
-        kwargs = {"activation": spec.activation} if spec.cell == "rnn" else {}
-        h, cache = bidirectional_forward(x, params["rnn_fw"], params["rnn_bw"], spec.cell,
-                                         mask=mask, **kwargs)
-        return h, cache
-    h0 = np.zeros((N, spec.H), dtype=dtype)
-    if spec.cell == "rnn":
-        h, cache = rnn_forward(x, h0, params["rnn"], activation=spec.activation, mask=mask)
-    elif spec.cell == "lstm":
-        h, _, cache = lstm_forward(x, h0, np.zeros_like(h0), params["rnn"], mask=mask)
-    else:
-        h, cache = gru_forward(x, h0, params["rnn"], mask=mask)
-    return h, cache
+        return bidirectional_forward(x, params["rnn_fw"], params["rnn_bw"], spec.cell,
+                                     mask=mask, **spec.cell_kwargs)
+    cell = get_cell(spec.cell)
+    zeros = cell.zero_state(x.shape[0], spec.H, x.dtype)
+    states, cache = cell.forward(x, zeros, params["rnn"], mask=mask, **spec.cell_kwargs)
+    return states[0], cache
 
 
 def _recurrent_backward(dh, cache, spec):
     """Return dx (N, T, D) and the recurrent gradients as a nested dict."""
     if spec.bidirectional:
-        from .bidirectional import bidirectional_backward
         dx, grads_fw, grads_bw = bidirectional_backward(dh, cache)
         return dx, {"rnn_fw": grads_fw, "rnn_bw": grads_bw}
-    if spec.cell == "lstm":
-        dx, _, _, grads = lstm_backward(dh, cache)
-    elif spec.cell == "rnn":
-        dx, _, grads = rnn_backward(dh, cache)
-    else:
-        dx, _, grads = gru_backward(dh, cache)
+    cell = get_cell(spec.cell)
+    dx, _, grads = cell.backward((dh,) + (None,) * (len(cell.state) - 1), cache)
     return dx, {"rnn": grads}
 
 
-def _ends(mask, N, T):
-    """Index of each sequence's last and first valid step: two int arrays (N,)."""
+def sequence_ends(mask, N: int, T: int) -> tuple:
+    """Index of each sequence's last and first valid step: two int arrays (N,).
+
+    Parameters
+    ----------
+    mask : (N, T) of 0/1 or None (every step valid).
+    N, T : ints.
+
+    Returns
+    -------
+    last, first : int arrays (N,).
+    """
     if mask is None:
         return np.full(N, T - 1), np.zeros(N, dtype=np.int64)
     valid = np.asarray(mask) != 0                                     # (N, T)
@@ -281,8 +308,8 @@ def model_forward(params: dict, inputs: np.ndarray, spec: ModelSpec,
         layer's per-step trace (unidirectional).
     """
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"spec: expected a ModelSpec, got {_describe(spec)}")
-    _check_model_params(params, spec)
+        raise TypeError(f"spec: expected a ModelSpec, got {describe(spec)}")
+    check_model_params(params, spec)
     x, emb_cache = _embed_or_pass(params, inputs, spec)
     h, rnn_cache = _recurrent_forward(params, x, spec, mask)        # (N, T, F)
     N, T, F = h.shape
@@ -291,7 +318,7 @@ def model_forward(params: dict, inputs: np.ndarray, spec: ModelSpec,
     if spec.norm == "layer":
         hn, norm_cache = layernorm_forward(h, params["norm"])        # (N, T, F)
     if spec.output == "last":
-        last, first = _ends(mask, N, T)
+        last, first = sequence_ends(mask, N, T)
         rows = np.arange(N)
         if spec.bidirectional:
             H = spec.H
@@ -305,7 +332,7 @@ def model_forward(params: dict, inputs: np.ndarray, spec: ModelSpec,
         outputs, out_cache = affine_forward(hn, params["out"])        # (N, T, K)
     cache = {"spec": spec, "emb": emb_cache, "rnn": rnn_cache, "norm": norm_cache,
              "out": out_cache, "h": h, "shape": (N, T, F), "dtype": h.dtype,
-             "ends": _ends(mask, N, T)}
+             "ends": sequence_ends(mask, N, T)}
     return outputs, cache
 
 
@@ -326,7 +353,7 @@ def model_backward(doutputs: np.ndarray, cache: dict) -> dict:
     N, T, F = cache["shape"]
     expected = (N, spec.K) if spec.output == "last" else (N, T, spec.K)
     if not isinstance(doutputs, np.ndarray) or doutputs.shape != expected:
-        got = doutputs.shape if isinstance(doutputs, np.ndarray) else _describe(doutputs)
+        got = doutputs.shape if isinstance(doutputs, np.ndarray) else describe(doutputs)
         raise ValueError(f"doutputs: expected shape {expected} (the outputs' shape), got {got}")
     grads: dict = {}
     # through the output layer
@@ -382,15 +409,26 @@ def model_loss(params: dict, inputs: np.ndarray, targets: np.ndarray, spec: Mode
     grads : nested dict like ``params``.
     """
     outputs, cache = model_forward(params, inputs, spec, mask=mask)
-    loss, doutputs = _loss(outputs, targets, spec, mask)
+    loss, doutputs = output_loss(outputs, targets, spec, mask)
     grads = model_backward(doutputs, cache)
     return loss, grads
 
 
-def _loss(outputs, targets, spec, mask):
-    """Apply the spec's loss; handles the (N, K) shape of ``output="last"``."""
+def output_loss(outputs, targets, spec, mask=None):
+    """The spec's loss of ``outputs`` and its gradient (handles ``output="last"``).
+
+    Parameters
+    ----------
+    outputs : (N, T, K) or (N, K), from :func:`model_forward`.
+    targets, mask : as for :func:`model_loss`.
+
+    Returns
+    -------
+    loss : float.
+    doutputs : like ``outputs``.
+    """
     if not isinstance(targets, np.ndarray):
-        raise TypeError(f"targets: expected a numpy array, got {_describe(targets)}")
+        raise TypeError(f"targets: expected a numpy array, got {describe(targets)}")
     last = spec.output == "last"
     o = outputs[:, None, :] if last else outputs                      # (N, T', K)
     step_mask = None if last else mask
@@ -417,76 +455,141 @@ def _loss(outputs, targets, spec, mask):
 
 
 # --------------------------------------------------------------------------
-# one time step of the same model (used by generate.py and teacher_forcing.py)
+# one time step of the same model (teacher forcing, generation, seq2seq)
 
-def _step_input(params, fed, spec):
-    """Input x_t (B, D) for one step from fed tokens (B,) or values (B, D).
+def initial_state(spec: ModelSpec, batch: int = 1) -> tuple:
+    """Zero state of the model's cell for ``batch`` sequences: a tuple of (B, H) arrays.
 
-    Token ids go through the embedding (``input="embedding"``) or become
-    one-hot vectors (``input="dense"`` with D = K); float values (B, D)
-    are used as they are.
+    The order is the cell's ``state`` (``("h",)``, or ``("h", "c")`` for an LSTM).
     """
-    if fed.dtype.kind in "iu":
+    batch = check_positive_int("batch", batch)
+    return get_cell(spec.cell).zero_state(batch, spec.H, np.dtype(spec.dtype))
+
+
+def _check_step_spec(spec):
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec: expected a ModelSpec, got {describe(spec)}")
+    if spec.bidirectional:
+        raise ValueError("spec.bidirectional: one step at a time needs a model that runs "
+                         "forward in time; expected False, got True")
+    if spec.output != "every":
+        raise ValueError(f"spec.output: expected 'every' (an output at each step), "
+                         f"got {spec.output!r}")
+
+
+def _step_input(params, inputs_t, spec):
+    """x_t (B, D) from token ids (B,) or float values (B, D), and how it was made."""
+    if not isinstance(inputs_t, np.ndarray):
+        raise TypeError(f"inputs_t: expected token ids (B,) or floats (B, D), "
+                        f"got {describe(inputs_t)}")
+    if inputs_t.dtype.kind in "iu":
+        n_in = spec.vocab if spec.input == "embedding" else spec.D
+        check_ids("inputs_t", inputs_t, n_in, ndim=1, shape_doc="(B,)")
         if spec.input == "embedding":
-            return params["embed"]["E"][fed]                          # (B, D)
-        x = np.zeros((fed.shape[0], spec.D), dtype=np.dtype(spec.dtype))
-        x[np.arange(fed.shape[0]), fed] = 1.0                         # one-hot (B, D)
-        return x
-    return fed
+            return params["embed"]["E"][inputs_t], "embedding"            # (B, D)
+        x = np.zeros((inputs_t.shape[0], spec.D), dtype=np.dtype(spec.dtype))
+        x[np.arange(inputs_t.shape[0]), inputs_t] = 1.0                   # one-hot (B, D)
+        return x, "one-hot"
+    if spec.input == "embedding":
+        raise TypeError(f"inputs_t: input='embedding' reads integer token ids (B,), "
+                        f"got {describe(inputs_t)}")
+    if inputs_t.ndim != 2 or inputs_t.shape[1] != spec.D:
+        raise ValueError(f"inputs_t: expected floats of shape (B, D) with D = {spec.D}, "
+                         f"got shape {inputs_t.shape}")
+    return inputs_t, "dense"
 
 
-def _cell_step_forward(params, x_t, h_prev, c_prev, spec):
-    """One recurrent step: returns h_t (B, H), c_t (B, H) or None, cache."""
-    p = params["rnn"]
-    if spec.cell == "rnn":
-        h, cache = rnn_step_forward(x_t, h_prev, p, spec.activation)
-        return h, None, cache
-    if spec.cell == "lstm":
-        return lstm_step_forward(x_t, h_prev, c_prev, p)
-    h, cache = gru_step_forward(x_t, h_prev, p)
-    return h, None, cache
+def model_step_forward(params: dict, spec: ModelSpec, inputs_t: np.ndarray,
+                       state: tuple) -> tuple[np.ndarray, tuple, dict]:
+    """One time step of the model of :func:`model_forward`.
 
+    .. math::
+        x_t = E[\\text{id}_t] \\text{ (or one-hot, or the input)}, \\quad
+        (h_t, \\dots) = \\text{cell}(x_t, \\text{state}_{t-1}), \\quad
+        o_t = V\\, \\text{LN}(h_t) + c
 
-def _cell_step_backward(dh_t, dc_t, cache, spec):
-    """Backward of :func:`_cell_step_forward`: (dx_t, dh_prev, dc_prev or None, grads)."""
-    if spec.cell == "rnn":
-        dx, dh_prev, grads = rnn_step_backward(dh_t, cache)
-        return dx, dh_prev, None, grads
-    if spec.cell == "lstm":
-        return lstm_step_backward(dh_t, dc_t, cache)
-    dx, dh_prev, grads = gru_step_backward(dh_t, cache)
-    return dx, dh_prev, None, grads
+    Parameters
+    ----------
+    params : nested dict from :func:`init_model`.
+    spec : ModelSpec, unidirectional, ``output="every"``.
+    inputs_t : (B,) int token ids (embedding, or one-hot for dense input
+        with D = number of ids), or (B, D) floats.
+    state : tuple of (B, H) arrays in the cell's ``state`` order
+        (:func:`initial_state` gives zeros).
 
-
-def _readout_forward(params, h_t, spec):
-    """Output o_t (B, K) from h_t (B, H): optional layer norm, then affine."""
-    hn = h_t[:, None, :]                                              # (B, 1, H)
+    Returns
+    -------
+    outputs_t : (B, K), logits (xent) or predictions (mse).
+    state_t : tuple of (B, H), the new state.
+    cache : dict for :func:`model_step_backward`.
+    """
+    _check_step_spec(spec)
+    cell = get_cell(spec.cell)
+    if not isinstance(state, tuple) or len(state) != len(cell.state):
+        raise ValueError(f"state: expected a tuple of {len(cell.state)} arrays {cell.state} "
+                         f"for cell {spec.cell!r}, got {describe(state)}")
+    x_t, how = _step_input(params, inputs_t, spec)
+    h_t, state_t, cell_cache = cell.step_forward(x_t, state, params["rnn"], **spec.cell_kwargs)
+    hn = h_t[:, None, :]                                               # (B, 1, H)
     norm_cache = None
     if spec.norm == "layer":
         hn, norm_cache = layernorm_forward(hn, params["norm"])
-    o, out_cache = affine_forward(hn, params["out"])                  # (B, 1, K)
-    return o[:, 0, :], (norm_cache, out_cache)
+    o, out_cache = affine_forward(hn, params["out"])                   # (B, 1, K)
+    cache = {"spec": spec, "cell": cell_cache, "norm": norm_cache, "out": out_cache,
+             "input": how, "ids": inputs_t if how == "embedding" else None,
+             "vocab_shape": params["embed"]["E"].shape if how == "embedding" else None}
+    return o[:, 0, :], state_t, cache
 
 
-def _readout_backward(do_t, cache, spec):
-    """Backward of :func:`_readout_forward`: (dh_t (B, H), grads dict)."""
-    norm_cache, out_cache = cache
-    grads = {}
-    dhn, grads["out"] = affine_backward(do_t[:, None, :], out_cache)  # (B, 1, H)
+def model_step_backward(doutputs_t: np.ndarray, dstate: tuple, cache: dict
+                        ) -> tuple[np.ndarray, tuple, dict]:
+    """Backward pass of :func:`model_step_forward`.
+
+    Parameters
+    ----------
+    doutputs_t : (B, K), gradient on this step's outputs.
+    dstate : tuple like the state (entries may be None), the gradient on the
+        new state from later steps.
+    cache : from :func:`model_step_forward`.
+
+    Returns
+    -------
+    dx_t : (B, D), gradient on the step's input vector x_t.
+    dstate_prev : tuple of (B, H), gradient on the previous state.
+    grads : nested dict like ``params`` with this step's share (``"rnn"``,
+        ``"out"``, ``"norm"`` if used, and ``"embed"`` for embedding input).
+    """
+    spec = cache["spec"]
+    cell = get_cell(spec.cell)
+    grads: dict = {}
+    dhn, grads["out"] = affine_backward(doutputs_t[:, None, :], cache["out"])   # (B, 1, H)
     if spec.norm == "layer":
-        dhn, grads["norm"] = layernorm_backward(dhn, norm_cache)
-    return dhn[:, 0, :], grads
+        dhn, grads["norm"] = layernorm_backward(dhn, cache["norm"])
+    dh = dhn[:, 0, :]                                                  # through the readout
+    if dstate[0] is not None:
+        dh = dh + dstate[0]                                            # plus from the next step
+    dx_t, dstate_prev, grads["rnn"] = cell.step_backward((dh,) + tuple(dstate[1:]),
+                                                         cache["cell"])
+    if cache["input"] == "embedding":
+        dE = np.zeros(cache["vocab_shape"], dtype=dx_t.dtype)
+        np.add.at(dE, cache["ids"], dx_t)                              # into the rows read
+        grads["embed"] = {"E": dE}
+    return dx_t, dstate_prev, grads
 
 
-def _add_grads(total: dict, new: dict) -> None:
-    """total += new, for nested dicts of arrays (total is modified; it is ours)."""
+def add_grads(total: dict, new: dict) -> dict:
+    """``total += new`` for nested dicts of arrays; returns ``total``.
+
+    ``total`` is modified (arrays it does not have yet are copied in).
+    """
     for key, value in new.items():
         if isinstance(value, dict):
-            _add_grads(total.setdefault(key, {}), value)
+            add_grads(total.setdefault(key, {}), value)
         elif key in total:
             total[key] = total[key] + value
         else:
             total[key] = value.copy()
+    return total
 
 
 class Model:

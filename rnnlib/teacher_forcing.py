@@ -9,13 +9,20 @@ During training there is a choice for that input at each step ``t > 0``:
 * either one, the true token with probability ``p`` (scheduled sampling,
   Bengio et al. 2015, with ``p`` decaying over training).
 
-:func:`sequence_train_step` is that one step with ``p_teacher`` in [0, 1]:
-1 is teacher forcing, 0 free-running, anything between scheduled sampling.
-It unrolls the model of :mod:`rnnlib.model` one time step at a time (the
-next input may depend on the previous output, so the whole-sequence layer
-cannot be used) and back-propagates through the unrolled steps. Which token
-was fed is a discrete choice and is treated as a constant: no gradient flows
-through it (as in Bengio et al. 2015).
+:func:`scheduled_sampling_loss` computes the loss of one batch and its
+gradients (it takes no optimizer step) with ``p_teacher`` in [0, 1]: 1 is
+teacher forcing, 0 free-running, anything between scheduled sampling. It is
+three parts, each usable on its own:
+
+* :func:`choose_input`: the input of step t, true or the model's own;
+* :func:`unroll_forward`: the model of :mod:`rnnlib.model` one step at a
+  time (:func:`rnnlib.model.model_step_forward`; the next input may depend
+  on the previous output, so the whole-sequence layer cannot be used);
+* :func:`unroll_backward`: back-propagation through the unrolled steps
+  (:func:`rnnlib.model.model_step_backward`).
+
+Which token was fed is a discrete choice and is treated as a constant: no
+gradient flows through it (as in Bengio et al. 2015).
 
 :func:`teacher_forcing_probability` gives the decay schedules.
 """
@@ -24,20 +31,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _describe, check_float_array, check_mask, check_probability, check_rng
-from .embedding import embedding_backward, embedding_forward
+from ._validate import check_float_array, check_mask, check_probability, check_rng, describe
 from .losses import mse_loss, softmax_cross_entropy
-from .model import (ModelSpec, _add_grads, _cell_step_backward, _cell_step_forward,
-                    _check_model_params, _readout_backward, _readout_forward, _step_input)
+from .model import (ModelSpec, add_grads, check_model_params, initial_state,
+                    model_step_backward, model_step_forward)
 
-__all__ = ["teacher_forcing_probability", "sequence_train_step", "SCHEDULES"]
+__all__ = ["teacher_forcing_probability", "scheduled_sampling_loss", "choose_input",
+           "unroll_forward", "unroll_backward", "SCHEDULES"]
 
 SCHEDULES = ("linear", "exponential", "inverse_sigmoid")
 
 
 def _real(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a real number, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a real number, got {describe(value)}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value}")
@@ -70,7 +77,7 @@ def teacher_forcing_probability(schedule: str, step, **params):
         raise ValueError(f"schedule: expected one of {list(SCHEDULES)}, got {schedule!r}")
     arr = np.asarray(step)
     if arr.dtype.kind not in "iu" or isinstance(step, bool):
-        raise TypeError(f"step: expected an integer >= 0 (or an int array), got {_describe(step)}")
+        raise TypeError(f"step: expected an integer >= 0 (or an int array), got {describe(step)}")
     if arr.size and arr.min() < 0:
         raise ValueError(f"step: expected integers >= 0, got {arr.min()}")
     i = arr.astype(np.float64)
@@ -115,10 +122,138 @@ def _check_right_padded(mask):
                          "(rows of the form 1...1 0...0), got a 0 followed by a 1")
 
 
-def sequence_train_step(params: dict, spec: ModelSpec, inputs: np.ndarray, targets: np.ndarray,
-                        p_teacher: float, rng: np.random.Generator, mask=None,
-                        feedback: str = "sample") -> tuple[float, dict, dict]:
-    """Loss and gradients of one sequence batch, feeding true or own tokens.
+def choose_input(t: int, fed: np.ndarray, prev_outputs: np.ndarray, teacher: np.ndarray,
+                 u_sample: np.ndarray, spec: ModelSpec, feedback: str = "sample") -> None:
+    """Put the input of step ``t`` into ``fed[:, t]``: the true one, or the model's own.
+
+    Where ``teacher[:, t]`` is False the sequence reads its own output of
+    step t - 1 instead of the true input already in ``fed[:, t]``: for
+    ``loss="mse"`` the prediction itself; for ``loss="xent"`` a token drawn
+    from its softmax by inverse CDF with the uniform number ``u_sample[:, t]``
+    (``feedback="sample"``) or its argmax (``"argmax"``), as an id or as a
+    one-hot row, like ``fed``.
+
+    Parameters
+    ----------
+    t : int >= 1, the step.
+    fed : (N, T) ids or (N, T, D) floats, modified in place at ``[:, t]``.
+    prev_outputs : (N, K), the outputs of step t - 1.
+    teacher : (N, T) bool, True where the true input is fed.
+    u_sample : (N, T) uniform numbers in [0, 1).
+    spec : ModelSpec.
+    feedback : "sample" or "argmax".
+    """
+    own = ~teacher[:, t]
+    if not np.any(own):
+        return
+    prev = prev_outputs[own]                                          # (n_own, K)
+    if spec.loss == "mse":
+        fed[own, t] = prev                                            # treated as a constant
+        return
+    if feedback == "argmax":
+        chosen = prev.argmax(axis=1)
+    else:                                                             # inverse-CDF sample
+        z = prev - prev.max(axis=1, keepdims=True)
+        pr = np.exp(z)
+        pr /= pr.sum(axis=1, keepdims=True)
+        chosen = (np.cumsum(pr, axis=1) < u_sample[own, t][:, None]).sum(axis=1)
+        chosen = np.minimum(chosen, spec.K - 1)
+    if fed.ndim == 2:
+        fed[own, t] = chosen                                          # token ids
+    else:
+        fed[own, t] = np.eye(spec.K, dtype=fed.dtype)[chosen]         # one-hot rows (D = K)
+
+
+def unroll_forward(params: dict, spec: ModelSpec, inputs: np.ndarray, teacher: np.ndarray,
+                   u_sample: np.ndarray, feedback: str = "sample") -> dict:
+    """Run the model one step at a time, choosing each step's input.
+
+    Parameters
+    ----------
+    params, spec : the model (unidirectional, ``output="every"``).
+    inputs : (N, T) ids or (N, T, D) floats, the true inputs.
+    teacher, u_sample, feedback : as for :func:`choose_input`.
+
+    Returns
+    -------
+    run : dict with ``"outputs"`` (N, T, K), ``"h"`` (N, T, H), ``"fed"``
+        (what was fed, like ``inputs``) and ``"caches"`` (one
+        :func:`rnnlib.model.model_step_forward` cache per step).
+    """
+    N, T = inputs.shape[:2]
+    dtype = np.dtype(spec.dtype)
+    fed = np.array(inputs, copy=True)                                 # what was actually fed
+    outputs = np.empty((N, T, spec.K), dtype=dtype)
+    hs = np.empty((N, T, spec.H), dtype=dtype)
+    state = initial_state(spec, N)
+    caches = []
+    for t in range(T):
+        if t > 0:
+            choose_input(t, fed, outputs[:, t - 1], teacher, u_sample, spec, feedback)
+        outputs[:, t], state, cache = model_step_forward(params, spec, fed[:, t], state)
+        hs[:, t] = state[0]
+        caches.append(cache)
+    return {"outputs": outputs, "h": hs, "fed": fed, "caches": caches}
+
+
+def unroll_backward(doutputs: np.ndarray, run: dict) -> dict:
+    """Back-propagate through the steps of :func:`unroll_forward`.
+
+    Parameters
+    ----------
+    doutputs : (N, T, K), gradient on every step's outputs.
+    run : from :func:`unroll_forward`.
+
+    Returns
+    -------
+    grads : nested dict like ``params``.
+    """
+    caches = run["caches"]
+    spec = caches[0]["spec"]
+    grads: dict = {}
+    dstate = (None,) * len(initial_state(spec, 1))                    # nothing after the last step
+    for t in reversed(range(len(caches))):
+        _, dstate, g = model_step_backward(doutputs[:, t], dstate, caches[t])
+        add_grads(grads, g)                                           # into the previous state
+    return grads
+
+
+def _check_batch(spec, inputs, targets, mask):
+    """Check one batch for :func:`scheduled_sampling_loss`; return (inputs, targets, mask)."""
+    dtype = np.dtype(spec.dtype)
+    if spec.input == "embedding" or (spec.input == "dense" and spec.loss == "xent"
+                                     and isinstance(inputs, np.ndarray) and inputs.ndim == 2):
+        if not isinstance(inputs, np.ndarray) or inputs.dtype.kind not in "iu" or inputs.ndim != 2:
+            raise ValueError(f"inputs: expected integer token ids of shape (N, T), got {describe(inputs)}")
+        n_in = spec.vocab if spec.input == "embedding" else spec.K
+        if inputs.size and (inputs.min() < 0 or inputs.max() >= n_in):
+            raise ValueError(f"inputs: expected token ids in [0, {n_in}), got values "
+                             f"from {inputs.min()} to {inputs.max()}")
+    else:
+        inputs = check_float_array("inputs", inputs, ndim=3, shape_doc="(N, T, D)", dtype=dtype)
+    N, T = inputs.shape[:2]
+    if N == 0 or T == 0:
+        raise ValueError(f"inputs: expected N >= 1 and T >= 1, got shape {inputs.shape}")
+    if spec.loss == "xent":
+        if not isinstance(targets, np.ndarray) or targets.dtype.kind not in "iu":
+            raise TypeError(f"targets: expected integer class ids (N, T), got {describe(targets)}")
+        if targets.shape != (N, T):
+            raise ValueError(f"targets: expected shape (N, T) = {(N, T)}, got {targets.shape}")
+    else:
+        targets = check_float_array("targets", targets, ndim=3, shape_doc="(N, T, K)", dtype=dtype)
+        if targets.shape != (N, T, spec.K):
+            raise ValueError(f"targets: expected shape (N, T, K) = {(N, T, spec.K)}, got {targets.shape}")
+    if mask is not None:
+        mask = check_mask(mask, N, T, dtype)
+        _check_right_padded(mask)
+    return inputs, targets, mask
+
+
+
+def scheduled_sampling_loss(params: dict, spec: ModelSpec, inputs: np.ndarray,
+                            targets: np.ndarray, p_teacher: float, rng: np.random.Generator,
+                            mask=None, feedback: str = "sample") -> tuple[float, dict, dict]:
+    """Loss and gradients of one batch, feeding true or own tokens (no optimizer step).
 
     At step ``t = 0`` the model reads ``inputs[:, 0]``. At every later step,
     independently for each sequence, it reads the true ``inputs[:, t]`` with
@@ -158,7 +293,7 @@ def sequence_train_step(params: dict, spec: ModelSpec, inputs: np.ndarray, targe
         ``"h"`` (N, T, H); ``"p_teacher"``.
     """
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"spec: expected a ModelSpec, got {_describe(spec)}")
+        raise TypeError(f"spec: expected a ModelSpec, got {describe(spec)}")
     p = check_probability("p_teacher", p_teacher)
     check_rng(rng)
     if feedback not in ("sample", "argmax"):
@@ -173,37 +308,9 @@ def sequence_train_step(params: dict, spec: ModelSpec, inputs: np.ndarray, targe
                          f"got D = {spec.D}")
     if spec.loss == "mse" and spec.input != "dense":
         raise ValueError("spec.input: loss='mse' feeds predictions back, expected input='dense'")
-    _check_model_params(params, spec)
-    dtype = np.dtype(spec.dtype)
-
-    # --- check the data
-    if spec.input == "embedding" or (spec.input == "dense" and spec.loss == "xent"
-                                     and isinstance(inputs, np.ndarray) and inputs.ndim == 2):
-        if not isinstance(inputs, np.ndarray) or inputs.dtype.kind not in "iu" or inputs.ndim != 2:
-            raise ValueError(f"inputs: expected integer token ids of shape (N, T), got {_describe(inputs)}")
-        n_in = spec.vocab if spec.input == "embedding" else spec.K
-        if inputs.size and (inputs.min() < 0 or inputs.max() >= n_in):
-            raise ValueError(f"inputs: expected token ids in [0, {n_in}), got values "
-                             f"from {inputs.min()} to {inputs.max()}")
-        tokens_in = True
-    else:
-        inputs = check_float_array("inputs", inputs, ndim=3, shape_doc="(N, T, D)", dtype=dtype)
-        tokens_in = False
+    check_model_params(params, spec)
+    inputs, targets, mask = _check_batch(spec, inputs, targets, mask)
     N, T = inputs.shape[:2]
-    if N == 0 or T == 0:
-        raise ValueError(f"inputs: expected N >= 1 and T >= 1, got shape {inputs.shape}")
-    if spec.loss == "xent":
-        if not isinstance(targets, np.ndarray) or targets.dtype.kind not in "iu":
-            raise TypeError(f"targets: expected integer class ids (N, T), got {_describe(targets)}")
-        if targets.shape != (N, T):
-            raise ValueError(f"targets: expected shape (N, T) = {(N, T)}, got {targets.shape}")
-    else:
-        targets = check_float_array("targets", targets, ndim=3, shape_doc="(N, T, K)", dtype=dtype)
-        if targets.shape != (N, T, spec.K):
-            raise ValueError(f"targets: expected shape (N, T, K) = {(N, T, spec.K)}, got {targets.shape}")
-    if mask is not None:
-        mask = check_mask(mask, N, T, dtype)
-        _check_right_padded(mask)
 
     # --- the random numbers: same draws whatever p is
     u_teacher = rng.random((N, T))
@@ -211,63 +318,13 @@ def sequence_train_step(params: dict, spec: ModelSpec, inputs: np.ndarray, targe
     teacher = u_teacher < p
     teacher[:, 0] = True                       # the first input is always given
 
-    # --- forward, one step at a time
-    H = spec.H
-    h = np.zeros((N, H), dtype=dtype)
-    c = np.zeros((N, H), dtype=dtype) if spec.cell == "lstm" else None
-    fed = np.array(inputs, copy=True)           # what was actually fed, like inputs
-    outputs = np.empty((N, T, spec.K), dtype=dtype)
-    hs = np.empty((N, T, H), dtype=dtype)
-    step_caches = []
-    for t in range(T):
-        if t > 0:
-            own = ~teacher[:, t]
-            if np.any(own):
-                prev = outputs[:, t - 1]                              # (N, K)
-                if spec.loss == "mse":
-                    fed[own, t] = prev[own]                           # treated as a constant
-                else:
-                    if feedback == "argmax":
-                        chosen = prev[own].argmax(axis=1)
-                    else:                                             # inverse-CDF sample
-                        z = prev[own] - prev[own].max(axis=1, keepdims=True)
-                        pr = np.exp(z)
-                        pr /= pr.sum(axis=1, keepdims=True)
-                        chosen = (np.cumsum(pr, axis=1) < u_sample[own, t][:, None]).sum(axis=1)
-                        chosen = np.minimum(chosen, spec.K - 1)
-                    if tokens_in:
-                        fed[own, t] = chosen
-                    else:                                             # one-hot inputs (D = K)
-                        fed[own, t] = np.eye(spec.K, dtype=dtype)[chosen]
-        x_t = _step_input(params, fed[:, t], spec) if tokens_in else fed[:, t]   # (N, D)
-        h, c, cell_cache = _cell_step_forward(params, x_t, h, c, spec)
-        o_t, read_cache = _readout_forward(params, h, spec)                    # (N, K)
-        outputs[:, t] = o_t
-        hs[:, t] = h
-        step_caches.append((cell_cache, read_cache))
-
-    # --- the loss over all steps
+    # --- forward, one step at a time; the loss; backward through the steps
+    run = unroll_forward(params, spec, inputs, teacher, u_sample, feedback)
     if spec.loss == "xent":
-        loss, doutputs = softmax_cross_entropy(outputs, targets, mask=mask)
+        loss, doutputs = softmax_cross_entropy(run["outputs"], targets, mask=mask)
     else:
-        loss, doutputs = mse_loss(outputs, targets, mask=mask)
-
-    # --- backward through the unrolled steps
-    grads: dict = {}
-    dh_next = np.zeros((N, H), dtype=dtype)
-    dc_next = np.zeros((N, H), dtype=dtype) if spec.cell == "lstm" else None
-    dxs = np.empty((N, T, spec.D), dtype=dtype)
-    for t in reversed(range(T)):
-        cell_cache, read_cache = step_caches[t]
-        dh_out, g_read = _readout_backward(doutputs[:, t], read_cache, spec)   # through the readout
-        _add_grads(grads, g_read)
-        dh = dh_out + dh_next                                                  # both paths into h_t
-        dx, dh_next, dc_next, g_cell = _cell_step_backward(dh, dc_next, cell_cache, spec)
-        _add_grads(grads, {"rnn": g_cell})                                     # into the previous state
-        dxs[:, t] = dx
-    if spec.input == "embedding":
-        # into the embedding rows of the tokens that were fed (not through the choice)
-        _, emb_cache = embedding_forward(fed, params["embed"])
-        grads["embed"] = embedding_backward(dxs, emb_cache)
-    info = {"teacher": teacher, "fed": fed, "outputs": outputs, "h": hs, "p_teacher": p}
+        loss, doutputs = mse_loss(run["outputs"], targets, mask=mask)
+    grads = unroll_backward(doutputs, run)
+    info = {"teacher": teacher, "fed": run["fed"], "outputs": run["outputs"], "h": run["h"],
+            "p_teacher": p}
     return float(loss), grads, info

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ._validate import _describe, check_positive_int, check_real, check_rng
+from ._validate import NonFiniteError, check_positive_int, check_real, check_rng, describe
 from .clip import clip_by_global_norm, clip_by_value, global_norm
-from .model import ModelSpec, _loss, flatten_params, model_backward, model_forward, unflatten_params
+from .model import (ModelSpec, flatten_params, model_backward, model_forward, output_loss,
+                    unflatten_params)
 from .optim import OPTIMIZERS
 from .progress import Progress
 from .regularization import l2_penalty
@@ -56,7 +57,7 @@ def batch_stream(data, batch_size: int | None, rng: np.random.Generator | None):
         for i, a in enumerate(data):
             if not isinstance(a, np.ndarray) or a.shape[0] != N:
                 raise ValueError(f"data[{i}]: expected an array with first axis N = {N}, "
-                                 f"got {_describe(a)}")
+                                 f"got {describe(a)}")
         if batch_size is None or batch_size >= N:
             while True:
                 yield data
@@ -75,19 +76,19 @@ def batch_stream(data, batch_size: int | None, rng: np.random.Generator | None):
         yield from data
         return
     raise TypeError(f"data: expected a callable, a tuple of arrays or an iterable of batches, "
-                    f"got {_describe(data)}")
+                    f"got {describe(data)}")
 
 
 def _model_step(params, spec, batch):
     """Loss and gradients of the model in ``spec``; None grads if the loss is not finite."""
     if not isinstance(batch, tuple) or len(batch) not in (2, 3):
-        raise ValueError(f"batch: expected a tuple (inputs, targets[, mask]), got {_describe(batch)}")
+        raise ValueError(f"batch: expected a tuple (inputs, targets[, mask]), got {describe(batch)}")
     inputs, targets = batch[0], batch[1]
     mask = batch[2] if len(batch) == 3 else None
     outputs, cache = model_forward(params, inputs, spec, mask=mask)
     if not np.all(np.isfinite(outputs)):
         return float("nan"), None
-    loss, doutputs = _loss(outputs, targets, spec, mask)
+    loss, doutputs = output_loss(outputs, targets, spec, mask)
     if not np.isfinite(loss):
         return loss, None
     return loss, model_backward(doutputs, cache)
@@ -158,9 +159,9 @@ def train(params: dict, spec: ModelSpec | None, data, optimizer: str = "adam",
         check_real("clip threshold", clip[1], minimum=0.0, strict_min=True)
     if loss_fn is None:
         if not isinstance(spec, ModelSpec):
-            raise TypeError(f"spec: expected a ModelSpec (or give loss_fn), got {_describe(spec)}")
+            raise TypeError(f"spec: expected a ModelSpec (or give loss_fn), got {describe(spec)}")
     elif not callable(loss_fn):
-        raise TypeError(f"loss_fn: expected a callable, got {_describe(loss_fn)}")
+        raise TypeError(f"loss_fn: expected a callable, got {describe(loss_fn)}")
     if rng is not None:
         check_rng(rng)
     if batch_size is not None:
@@ -190,9 +191,7 @@ def train(params: dict, spec: ModelSpec | None, data, optimizer: str = "adam",
                     loss, grads = _model_step(nested, spec, batch)
                 else:
                     loss, grads = loss_fn(nested, batch, step)
-            except ValueError as err:
-                if "finite" not in str(err):
-                    raise
+            except NonFiniteError:
                 loss, grads = float("nan"), None      # an intermediate overflowed
             loss = float(loss)
             if grads is not None:

@@ -62,9 +62,11 @@ def test_cell_kwargs_and_choice(rng):
     pf, pb = _params(rng, "rnn")
     h, _ = bidirectional_forward(x, pf, pb, cell="rnn", activation="relu")
     assert np.all(h >= 0)
-    with pytest.raises(ValueError, match=r"cell: expected one of \['gru', 'lstm', 'rnn'\], got 'elman'"):
+    with pytest.raises(ValueError, match=r"cell: expected one of \['gru', 'lstm', 'lstm_coupled', 'lstm_no_forget', "
+                       r"'lstm_no_output', 'rnn'\], got 'elman'"):
         bidirectional_forward(x, pf, pb, cell="elman")
-    with pytest.raises(TypeError, match=r"cell_kwargs: expected only \[\] for cell='lstm', got \['activation'\]"):
+    with pytest.raises(TypeError, match=r"cell_options: cell 'lstm' takes the options \['peephole'\], "
+                       r"got unexpected \['activation'\]"):
         bidirectional_forward(x, *_params(rng, "lstm"), cell="lstm", activation="relu")
     with pytest.raises(ValueError, match=r"params_bw: expected the hidden size H = 7 of params_fw, got H = 3"):
         bidirectional_forward(x, pf, init_rnn(D, 3, rng), cell="rnn")

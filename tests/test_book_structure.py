@@ -303,9 +303,8 @@ def test_api_reference_documents_every_public_module_once():
     text = (BOOK / "appendix" / "api.md").read_text(encoding="utf-8")
     documented = re.findall(r"^\.\. automodule:: (\S+)", text, re.M)
     assert len(documented) == len(set(documented)), "a module is documented twice"
-    pkg = ROOT / "rnnlib"
     modules = set()
-    for path in pkg.rglob("*.py"):
+    for path in [*(ROOT / "rnnlib").rglob("*.py"), *(ROOT / "rnnbook").rglob("*.py")]:
         rel = path.relative_to(ROOT).with_suffix("")
         parts = list(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
         if any(p.startswith("_") for p in parts):

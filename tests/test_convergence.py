@@ -28,7 +28,7 @@ import pytest
 
 from rnnlib.data import CharVocab, adding_baseline_mse, adding_problem, load_corpus, next_token_chunks
 from rnnlib.model import ModelSpec, init_model, model_forward, model_loss
-from rnnlib.teacher_forcing import sequence_train_step, teacher_forcing_probability
+from rnnlib.teacher_forcing import scheduled_sampling_loss, teacher_forcing_probability
 from rnnlib.training import train
 
 pytestmark = pytest.mark.slow
@@ -98,7 +98,7 @@ def test_scheduled_sampling_probability_follows_its_schedule():
 
     def loss_fn(p, batch, step):
         prob = teacher_forcing_probability("inverse_sigmoid", step, k=k)
-        loss, grads, info = sequence_train_step(p, spec, batch[0], batch[1], prob, rng)
+        loss, grads, info = scheduled_sampling_loss(p, spec, batch[0], batch[1], prob, rng)
         record.append((step, prob, info["teacher"][:, 1:].mean(), info["teacher"][:, 1:].size))
         return loss, grads
 

@@ -5,7 +5,7 @@ import pytest
 
 from rnnlib.gradcheck import numerical_gradient, rel_error
 from rnnlib.model import ModelSpec, flatten_params, init_model, model_loss, unflatten_params
-from rnnlib.teacher_forcing import sequence_train_step, teacher_forcing_probability
+from rnnlib.teacher_forcing import scheduled_sampling_loss, teacher_forcing_probability
 
 N, T, K, V = 4, 6, 5, 5
 
@@ -86,7 +86,7 @@ def test_teacher_forcing_equals_whole_sequence_model(cell):
     spec, params, x, y = _setup(cell, norm="layer" if cell == "gru" else None)
     mask = np.ones((N, T))
     mask[1, 4:] = 0
-    loss, grads, info = sequence_train_step(params, spec, x, y, 1.0, np.random.default_rng(0),
+    loss, grads, info = scheduled_sampling_loss(params, spec, x, y, 1.0, np.random.default_rng(0),
                                             mask=mask)
     ref_loss, ref_grads = model_loss(params, x, y, spec, mask=mask)
     assert loss == pytest.approx(ref_loss, rel=1e-13)
@@ -101,14 +101,14 @@ def test_teacher_forcing_equals_whole_sequence_model(cell):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("p", [1.0, 0.0, 0.5])
 @pytest.mark.parametrize("feedback", ["sample", "argmax"])
-def test_sequence_train_step_gradcheck(cell, p, feedback):
+def test_scheduled_sampling_loss_gradcheck(cell, p, feedback):
     spec, params, x, y = _setup(cell, norm="layer", seed=1)
-    loss, grads, info = sequence_train_step(params, spec, x, y, p, np.random.default_rng(7),
+    loss, grads, info = scheduled_sampling_loss(params, spec, x, y, p, np.random.default_rng(7),
                                             feedback=feedback)
 
     def f():
         # the same rng seed gives the same coin flips and sampling uniforms
-        l, _, inf = sequence_train_step(params, spec, x, y, p, np.random.default_rng(7),
+        l, _, inf = scheduled_sampling_loss(params, spec, x, y, p, np.random.default_rng(7),
                                         feedback=feedback)
         # a perturbation this small must not change the fed tokens
         assert np.array_equal(inf["fed"], info["fed"])
@@ -123,7 +123,7 @@ def test_sequence_train_step_gradcheck(cell, p, feedback):
 
 def test_free_running_feeds_own_argmax():
     spec, params, x, y = _setup("gru", seed=2)
-    _, _, info = sequence_train_step(params, spec, x, y, 0.0, np.random.default_rng(0),
+    _, _, info = scheduled_sampling_loss(params, spec, x, y, 0.0, np.random.default_rng(0),
                                      feedback="argmax")
     fed, out = info["fed"], info["outputs"]
     np.testing.assert_array_equal(fed[:, 0], x[:, 0])
@@ -132,7 +132,7 @@ def test_free_running_feeds_own_argmax():
 
 def test_free_running_mse_feeds_predictions():
     spec, params, x, y = _setup("lstm", loss="mse", seed=3)
-    loss, grads, info = sequence_train_step(params, spec, x, y, 0.0, np.random.default_rng(0))
+    loss, grads, info = scheduled_sampling_loss(params, spec, x, y, 0.0, np.random.default_rng(0))
     np.testing.assert_array_equal(info["fed"][:, 1:], info["outputs"][:, :-1])
     flat_p, flat_g = flatten_params(params), flatten_params(grads)
     # the fed prediction is a constant (stop-gradient): check against that definition
@@ -150,7 +150,7 @@ def test_free_running_mse_feeds_predictions():
 def test_dense_one_hot_inputs_scheduled_sampling():
     spec, params, ids, y = _setup("rnn", input="dense", seed=4)
     x = np.eye(K)[ids]
-    loss, grads, info = sequence_train_step(params, spec, x, y, 0.0, np.random.default_rng(1),
+    loss, grads, info = scheduled_sampling_loss(params, spec, x, y, 0.0, np.random.default_rng(1),
                                             feedback="argmax")
     fed = info["fed"]
     np.testing.assert_array_equal(fed[:, 1:].argmax(axis=2), info["outputs"][:, :-1].argmax(axis=2))
@@ -163,20 +163,20 @@ def test_teacher_fraction_follows_p():
     ids = rng.integers(0, K, size=(400, 21))
     x, y = ids[:, :-1], ids[:, 1:]
     for p in (0.0, 0.25, 0.75, 1.0):
-        _, _, info = sequence_train_step(params, spec, x, y, p, np.random.default_rng(8))
+        _, _, info = scheduled_sampling_loss(params, spec, x, y, p, np.random.default_rng(8))
         frac = info["teacher"][:, 1:].mean()
         n = info["teacher"][:, 1:].size
         assert abs(frac - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-12
     # where the truth was fed, it is the truth
-    _, _, info = sequence_train_step(params, spec, x, y, 0.5, np.random.default_rng(9))
+    _, _, info = scheduled_sampling_loss(params, spec, x, y, 0.5, np.random.default_rng(9))
     t = info["teacher"]
     np.testing.assert_array_equal(info["fed"][t], x[t])
 
 
 def test_same_rng_same_step():
     spec, params, x, y = _setup("lstm", seed=10)
-    a = sequence_train_step(params, spec, x, y, 0.3, np.random.default_rng(4))
-    b = sequence_train_step(params, spec, x, y, 0.3, np.random.default_rng(4))
+    a = scheduled_sampling_loss(params, spec, x, y, 0.3, np.random.default_rng(4))
+    b = scheduled_sampling_loss(params, spec, x, y, 0.3, np.random.default_rng(4))
     assert a[0] == b[0]
     np.testing.assert_array_equal(a[2]["fed"], b[2]["fed"])
 
@@ -186,26 +186,26 @@ def test_bad_input():
     rng = np.random.default_rng(0)
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match="p_teacher"):
-            sequence_train_step(params, spec, x, y, p, rng)
+            scheduled_sampling_loss(params, spec, x, y, p, rng)
     with pytest.raises(TypeError, match="p_teacher"):
-        sequence_train_step(params, spec, x, y, "half", rng)
+        scheduled_sampling_loss(params, spec, x, y, "half", rng)
     with pytest.raises(TypeError, match="rng"):
-        sequence_train_step(params, spec, x, y, 0.5, None)
+        scheduled_sampling_loss(params, spec, x, y, 0.5, None)
     with pytest.raises(ValueError, match="inputs"):
-        sequence_train_step(params, spec, x + V, y, 0.5, rng)              # ids out of range
+        scheduled_sampling_loss(params, spec, x + V, y, 0.5, rng)              # ids out of range
     with pytest.raises(ValueError, match="targets"):
-        sequence_train_step(params, spec, x, y[:, :-1], 0.5, rng)
+        scheduled_sampling_loss(params, spec, x, y[:, :-1], 0.5, rng)
     with pytest.raises(ValueError, match="inputs"):
-        sequence_train_step(params, spec, x[:0], y[:0], 0.5, rng)         # empty batch
+        scheduled_sampling_loss(params, spec, x[:0], y[:0], 0.5, rng)         # empty batch
     with pytest.raises(ValueError, match="feedback"):
-        sequence_train_step(params, spec, x, y, 0.5, rng, feedback="beam")
+        scheduled_sampling_loss(params, spec, x, y, 0.5, rng, feedback="beam")
     mask = np.ones((N, T))
     mask[0, 1] = 0
     with pytest.raises(ValueError, match="mask"):
-        sequence_train_step(params, spec, x, y, 0.5, rng, mask=mask)       # a hole, not padding
+        scheduled_sampling_loss(params, spec, x, y, 0.5, rng, mask=mask)       # a hole, not padding
     bi = ModelSpec(cell="lstm", input="embedding", vocab=V, D=3, H=5, K=K, bidirectional=True)
     with pytest.raises(ValueError, match="bidirectional"):
-        sequence_train_step(params, bi, x, y, 0.5, rng)
+        scheduled_sampling_loss(params, bi, x, y, 0.5, rng)
     last = ModelSpec(cell="lstm", input="embedding", vocab=V, D=3, H=5, K=K, output="last")
     with pytest.raises(ValueError, match="output"):
-        sequence_train_step(params, last, x, y, 0.5, rng)
+        scheduled_sampling_loss(params, last, x, y, 0.5, rng)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import (_describe, check_choice, check_positive_int, check_probability,
+from .._validate import (describe, check_choice, check_positive_int, check_probability,
                          check_rng)
 
 __all__ = ["pad_sequences", "mask_from_lengths", "one_hot", "minibatches",
@@ -29,7 +29,7 @@ def mask_from_lengths(lengths, maxlen: int | None = None) -> np.ndarray:
     if arr.size == 0:
         raise ValueError("lengths: expected a non-empty batch (N >= 1), got 0 lengths")
     if arr.dtype.kind not in "iu" or arr.ndim != 1:
-        raise TypeError(f"lengths: expected a 1-d sequence of integers, got {_describe(lengths)}")
+        raise TypeError(f"lengths: expected a 1-d sequence of integers, got {describe(lengths)}")
     if np.any(arr < 0):
         raise ValueError(f"lengths: expected lengths >= 0, got {int(arr.min())}")
     T = int(arr.max()) if maxlen is None else check_positive_int("maxlen", maxlen)
@@ -63,7 +63,7 @@ def pad_sequences(seqs, maxlen: int | None = None, value=0, padding: str = "post
     mask : (N, T) float64, 1.0 at real steps and 0.0 at padding.
     """
     if not isinstance(seqs, (list, tuple)):
-        raise TypeError(f"seqs: expected a list of arrays, got {_describe(seqs)}")
+        raise TypeError(f"seqs: expected a list of arrays, got {describe(seqs)}")
     if len(seqs) == 0:
         raise ValueError("seqs: expected a non-empty batch (N >= 1), got an empty list")
     check_choice("padding", padding, ("post", "pre"))
@@ -72,7 +72,7 @@ def pad_sequences(seqs, maxlen: int | None = None, value=0, padding: str = "post
     for i, s in enumerate(seqs):
         a = np.asarray(s)
         if a.dtype.kind not in "biuf":
-            raise TypeError(f"seqs[{i}]: expected a numeric array, got {_describe(s)}")
+            raise TypeError(f"seqs[{i}]: expected a numeric array, got {describe(s)}")
         if a.ndim not in (1, 2):
             raise ValueError(f"seqs[{i}]: expected shape (L,) or (L, D), got {a.shape}")
         if a.shape[0] == 0:

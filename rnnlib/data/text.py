@@ -11,7 +11,7 @@ from importlib import resources
 
 import numpy as np
 
-from .._validate import _describe, check_positive_int
+from .._validate import describe, check_positive_int
 
 __all__ = ["CORPORA", "load_corpus", "CharVocab", "next_token_chunks"]
 
@@ -54,7 +54,7 @@ class CharVocab:
 
     def __init__(self, text: str):
         if not isinstance(text, str):
-            raise TypeError(f"text: expected a str, got {_describe(text)}")
+            raise TypeError(f"text: expected a str, got {describe(text)}")
         if not text:
             raise ValueError("text: expected a non-empty string, got ''")
         self.chars = sorted(set(text))
@@ -78,7 +78,7 @@ class CharVocab:
         A character outside the vocabulary raises ``ValueError``.
         """
         if not isinstance(s, str):
-            raise TypeError(f"s: expected a str, got {_describe(s)}")
+            raise TypeError(f"s: expected a str, got {describe(s)}")
         try:
             return np.fromiter((self._index[c] for c in s), dtype=np.int64, count=len(s))
         except KeyError as err:
@@ -89,7 +89,7 @@ class CharVocab:
         """The string of a 1-d sequence of ids in ``[0, K)`` (array or list of ints)."""
         arr = np.asarray(ids)
         if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
-            raise TypeError(f"ids: expected integer ids, got {_describe(ids)}")
+            raise TypeError(f"ids: expected integer ids, got {describe(ids)}")
         if arr.ndim != 1:
             raise ValueError(f"ids: expected a 1-d sequence of ids, got shape {arr.shape}")
         if arr.size == 0:
@@ -122,7 +122,7 @@ def next_token_chunks(ids: np.ndarray, T: int):
     targets : (N, T) int64.
     """
     if not isinstance(ids, np.ndarray) or ids.dtype.kind not in "iu":
-        raise TypeError(f"ids: expected an integer numpy array, got {_describe(ids)}")
+        raise TypeError(f"ids: expected an integer numpy array, got {describe(ids)}")
     if ids.ndim != 1:
         raise ValueError(f"ids: expected a 1-d array of shape (L,), got shape {ids.shape}")
     T = check_positive_int("T", T)
