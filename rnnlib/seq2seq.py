@@ -83,8 +83,9 @@ def init_seq2seq(src_vocab: int, tgt_vocab: int, D: int, H: int, rng: np.random.
             "out": init_affine(H, tgt_vocab, rng, dtype)}
 
 
-#: the cells recognised from their shapes when ``cell=None`` (rows of W per unit)
-_BY_ROWS = {1: "rnn", 4: "lstm", 3: "gru"}
+#: the cells recognised from their shapes when ``cell=None``:
+#: (rows of W per hidden unit, has a ``bhn`` entry) -> cell
+_BY_SHAPE = {(1, False): "rnn", (4, False): "lstm", (3, True): "gru"}
 
 
 def _structure(params, context, cell, cell_options):
@@ -99,8 +100,8 @@ def _structure(params, context, cell, cell_options):
         raise ValueError("params['enc']['W']: expected a (gH, H) array with g in {1, 3, 4}")
     H = W.shape[1]
     if cell is None:
-        cell = _BY_ROWS.get(W.shape[0] // H)
-        if cell is None or (cell == "gru") != ("bhn" in params["enc"]):
+        cell = _BY_SHAPE.get((W.shape[0] // H, "bhn" in params["enc"]))
+        if cell is None:
             raise ValueError(f"params['enc']['W']: shape {W.shape} is not a plain RNN (H, H), "
                              f"LSTM (4H, H) or GRU (3H, H, with 'bhn'); pass cell= with the "
                              f"cell the params were made for")
