@@ -183,3 +183,14 @@ def test_validation_messages():
         bptt_by_hand(x, y, h0[:, :-1], params, out_params)
     with pytest.raises(ValueError, match="chunk"):
         chunked_bptt(x, y, h0, params, out_params, chunk=0)
+
+
+def test_backward_loop_source_is_the_loop_of_bptt_by_hand():
+    from rnnlib.chapters.ch02_bptt import backward_loop_source
+    text = backward_loop_source()
+    lines = text.splitlines()
+    assert lines[0] == "for t in reversed(range(T)):"
+    assert all(line.startswith("    ") for line in lines[1:] if line)
+    assert "delta[:, t] = delta_out[:, t] + da_next @ W" in text
+    assert "grads = {" not in text
+    assert max(len(line) for line in lines) <= 80          # prints without scrolling

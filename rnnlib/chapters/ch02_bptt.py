@@ -32,12 +32,17 @@ Functions
 - ``cache_nbytes``: bytes held by the arrays of a (nested) cache.
 - ``chunked_bptt``: the practical truncation: cut a long sequence into
   chunks, carry the state forward, backpropagate inside each chunk only.
+- ``backward_loop_source``: the source of ``bptt_by_hand``'s backward loop,
+  for the chapter to print next to the equations.
 
 ``bptt_by_hand`` and ``bptt_by_source`` are deliberately plain (loops over
 time, one short comment per step); they are for reading, not for speed.
 """
 
 from __future__ import annotations
+
+import inspect
+import textwrap
 
 import numpy as np
 
@@ -47,7 +52,8 @@ from rnnlib.affine import affine_backward, affine_forward
 from rnnlib.losses import softmax_cross_entropy
 from rnnlib.rnn import rnn_backward, rnn_forward
 
-__all__ = ["bptt_by_hand", "bptt_by_source", "cache_nbytes", "chunked_bptt"]
+__all__ = ["bptt_by_hand", "bptt_by_source", "cache_nbytes", "chunked_bptt",
+           "backward_loop_source"]
 
 _ACTIVATIONS = ("tanh", "relu", "linear")
 _REDUCTIONS = ("sum", "mean")
@@ -194,6 +200,23 @@ def bptt_by_hand(x, y, h0, params, out_params, activation="tanh", reduction="sum
     steps = {"a": a, "h": h, "yhat": yhat, "dlogits": dlogits, "delta": delta,
              "delta_out": delta_out, "da": da, "contributions": contributions}
     return loss, grads, steps
+
+
+def backward_loop_source() -> str:
+    """The backward loop of :func:`bptt_by_hand`, as source text.
+
+    From ``for t in reversed(range(T)):`` up to (not including) the line
+    that sums the contributions, dedented: one line per equation of the
+    chapter's derivation, for the chapter to print.
+
+    Returns
+    -------
+    str
+    """
+    source = inspect.getsource(bptt_by_hand)
+    start = source.index("    for t in reversed")
+    end = source.index("    grads = {name")
+    return textwrap.dedent(source[start:end])
 
 
 def bptt_by_source(x, y, h0, params, out_params, activation="tanh", reduction="sum"):
