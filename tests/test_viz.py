@@ -10,9 +10,9 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from rnnlib.viz import (MAX_WIDGET_BYTES, animate_trace, frame_player, plot_heatmap,
-                        plot_series, plot_values, precomputed_explorer, render_frames,
-                        widget_payload_bytes)
+from rnnlib.viz import (MAX_WIDGET_BYTES, animate_trace, frame_density, frame_player,
+                        live_interact, plot_heatmap, plot_series, plot_values, png_size,
+                        precomputed_explorer, render_frames, widget_payload_bytes)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -65,8 +65,51 @@ def test_render_frames_full_redraw_gives_distinct_pngs():
     frames = render_frames(draw, 3, figsize=(2, 1.5), dpi=50)
     assert len(frames) == 3
     assert all(f.startswith(PNG_MAGIC) for f in frames)
-    assert _frame_pixels(frames[0]).shape == (75, 100, 3)
+    # drawn for 2x screens by default: twice figsize * dpi pixels
+    assert _frame_pixels(frames[0]).shape == (150, 200, 3)
     assert len({bytes(f) for f in frames}) == 3
+    one = render_frames(draw, 1, figsize=(2, 1.5), dpi=50, density=1)
+    assert _frame_pixels(one[0]).shape == (75, 100, 3)
+
+
+def test_frames_record_resolution_and_density():
+    frames = render_frames(lambda fig, i: None, 1, figsize=(2, 1), dpi=60)
+    png = frames[0]
+    assert png_size(png) == (240, 120) and frame_density(png) == 2.0
+    assert frames.density == 2.0
+    dpi = Image.open(io.BytesIO(png)).info["dpi"]
+    assert np.allclose(dpi, (120, 120), atol=0.1)   # real pixels per inch (pHYs)
+    assert frame_density(_tiny_frames(1, density=1)[0]) == 1.0
+    with pytest.raises(ValueError, match="density"):
+        render_frames(lambda fig, i: None, 1, density=0.5)
+
+
+def _composite(background, overlay):
+    bg = Image.open(io.BytesIO(background)).convert("RGBA")
+    bg.alpha_composite(Image.open(io.BytesIO(overlay)).convert("RGBA"))
+    return np.asarray(bg.convert("RGB"))
+
+
+@pytest.mark.parametrize("blit", [False, True])
+def test_render_frames_layers_rebuild_every_frame(blit):
+    # few colours, so that palette quantization is exact and the frames
+    # must equal background + overlay pixel for pixel
+    values = np.repeat(np.linspace(-1, 1, 4), 3).reshape(3, 4)
+
+    def draw(fig, i):
+        if i == 0:
+            ax = fig.add_subplot()
+            ax.imshow(values, vmin=-1, vmax=1, cmap="RdBu_r", interpolation="nearest")
+            ax.set_axis_off()
+            draw.marker, = ax.plot([0], [0], "ks", antialiased=False)
+        draw.marker.set_data([i], [1])
+        return [draw.marker] if blit else None
+
+    frames = render_frames(draw, 4, figsize=(2, 2), dpi=40, colors=0)
+    back, overlays = frames.layers
+    assert len(overlays) == 4
+    for full, over in zip(frames, overlays):
+        np.testing.assert_array_equal(_composite(back, over), _frame_pixels(full))
 
 
 def test_render_frames_blitting_matches_full_redraw():
@@ -125,9 +168,9 @@ def test_render_frames_rejects_changing_blit_artists():
 
 # --- frame_player ----------------------------------------------------------
 
-def _tiny_frames(n):
+def _tiny_frames(n, density=2):
     return render_frames(lambda fig, i: fig.set_facecolor((i / n, 0.2, 0.5)), n,
-                         figsize=(0.5, 0.5), dpi=20)
+                         figsize=(0.5, 0.5), dpi=20, density=density)
 
 
 def _links(box):
@@ -145,6 +188,9 @@ def test_frame_player_structure_and_links():
     assert (p.play.min, p.play.max, p.slider.max, p.play.interval) == (0, 3, 3, 100)
     assert p.slider.description == "step"
     assert [bytes(c.value) for c in p.stack.children] == frames
+    # drawn for 2x (20 px), shown at half size, never wider than the column
+    assert {(c.layout.width, c.layout.max_width) for c in p.frames} == {("10px", "100%")}
+    assert p.background is None  # every pixel changes: layers would not be smaller
     assert p.stack.selected_index == 0 and p.label_stack.selected_index == 0
     assert p.label_stack.children[2].value == "<b>2</b>"
     links = _links(p)
@@ -177,6 +223,28 @@ def test_frame_player_validation():
         frame_player([b"x" * 400_000] * 2)
     with pytest.raises(ValueError, match="interval"):
         frame_player(_tiny_frames(1), interval=0)
+    with pytest.raises(ValueError, match="one overlay per frame"):
+        frame_player(_tiny_frames(2), layers=(_tiny_frames(1)[0], _tiny_frames(1)))
+
+
+def test_frame_player_shows_layers_when_smaller():
+    def draw(fig, i):
+        if i == 0:
+            ax = fig.add_subplot()
+            ax.imshow(np.random.default_rng(0).random((20, 30)), cmap="viridis")
+            draw.dot, = ax.plot([0], [0], "wo")
+        draw.dot.set_data([i], [i])
+        return [draw.dot]
+
+    frames = render_frames(draw, 5, figsize=(3, 2), dpi=50)
+    p = frame_player(frames)
+    assert p.background is not None and "rnnlib-layers" in p.children[1]._dom_classes
+    grid = p.children[1]
+    assert isinstance(grid, widgets.GridBox) and list(grid.children) == [p.background, p.stack]
+    assert p.background.layout.grid_area == p.stack.layout.grid_area == "frame"
+    assert [bytes(c.value) for c in p.frames] == frames.layers[1]
+    assert p.background.layout.width == p.frames[0].layout.width == "150px"
+    assert widget_payload_bytes(p) < widget_payload_bytes(frame_player(list(frames)))
 
 
 # --- animate_trace ---------------------------------------------------------
@@ -219,13 +287,42 @@ def test_animate_trace_written_values_and_inputs():
 
 def test_animate_trace_lstm_h16_t30_within_budget():
     trace = synthetic_trace(list("ifgoch"), N=1, T=30, H=16, seed=4)
-    p = animate_trace(trace)
+    x = np.random.default_rng(4).standard_normal((1, 30, 3))
+    p = animate_trace(trace, inputs=x, title="LSTM")
     size = widget_payload_bytes(p)
     assert size < MAX_WIDGET_BYTES, size
-    # documented as about 0.55 MB of frames, 0.8 MB embedded (110 dpi, 256 colours)
-    assert size < 850_000
-    width, height = Image.open(io.BytesIO(bytes(p.frames[0].value))).size
-    assert width == 660  # 6 in at the default 110 dpi
+    # documented as about 0.7 MB embedded (2x, layers, 256 colours)
+    assert size < 800_000, size
+    # 5.8 in at 120 px per inch, drawn at 2x: 1392 pixels shown 696 px wide
+    assert png_size(bytes(p.background.value))[0] == 1392
+    assert {png_size(bytes(f.value))[0] for f in p.frames} == {1392}
+    assert p.background.layout.width == "696px"
+    assert frame_density(bytes(p.frames[3].value)) == 2.0
+
+
+def test_animate_trace_text_and_colour_bars():
+    # every text at least 10 pt: at 696 px shown in the 688 px column that
+    # is 16.5 CSS px, the book's footnote size (see tests/test_browser.py)
+    from rnnlib.viz.player import FONT_SIZES
+
+    assert min(FONT_SIZES.values()) >= 10
+    rows = [("x", np.tanh(np.random.default_rng(1).standard_normal((6, 2)))),
+            ("f", np.random.default_rng(2).random((6, 3))),
+            ("h", np.tanh(np.random.default_rng(3).standard_normal((6, 3))))]
+    fig, state = _drawn(rows, t=2)
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize"))
+             if getattr(t, "get_text", lambda: "")() and t.get_visible()]
+    assert sizes and min(sizes) >= 10, sorted(set(sizes))
+    bars = state["_colorbars"]
+    assert set(bars) == {"x", "f", "h"}
+    assert tuple(bars["f"].mappable.get_clim()) == (0.0, 1.0)         # gates on [0, 1]
+    assert tuple(bars["h"].mappable.get_clim()) == (-1.0, 1.0)        # symmetric
+    for key, (ax, side) in state["_axes"].items():
+        cax = bars[key].ax.get_window_extent()
+        # beside its own heat map, left of the bars, overlapping neither
+        assert ax.get_window_extent().x1 < cax.x0 and cax.x1 < side.get_window_extent().x0
+        labels = [t.get_window_extent() for t in bars[key].ax.get_yticklabels()]
+        assert max(b.x1 for b in labels) < side.get_window_extent().x0, key
 
 
 def _drawn(rows, t, first=1, annotate=True, title="x"):
@@ -234,12 +331,13 @@ def _drawn(rows, t, first=1, annotate=True, title="x"):
 
     from rnnlib.viz.player import _trace_drawer
 
-    annotated = [annotate] * len(rows)
-    heights = [1.15] * len(rows)
-    figsize = (6.0, 0.9 + 1.15 * len(rows))
-    draw = _trace_drawer(rows, annotated, heights, figsize, 0.85, title, first, {})
+    from rnnlib.viz.player import _trace_layout
+
+    annotated, heights, figsize, right = _trace_layout(rows, 8 if annotate else 0, title, None)
+    draw = _trace_drawer(rows, annotated, heights, figsize, right, title, first, {})
     fig = Figure(figsize=figsize, dpi=100)
     FigureCanvasAgg(fig)
+    fig.canvas.get_renderer()
     for k in range(t + 1):
         draw(fig, k)
     fig.canvas.draw()
@@ -356,6 +454,7 @@ def test_precomputed_explorer_links_index_to_stack():
     assert e.slider.description == "radius"
     assert [bytes(c.value) for c in e.stack.children] == frames
     assert ((e.slider.model_id, "index"), (e.stack.model_id, "selected_index")) in _links(e)
+    assert e.frames[0].layout.width == "10px"  # 2x frames shown at half size
 
 
 def test_precomputed_explorer_validation():
@@ -388,6 +487,58 @@ def test_plot_heatmap_draws_units_by_time_and_cursor():
         plot_heatmap(values, ax=_ax(), cursor=4)
     with pytest.raises(ValueError, match=r"values: expected a 2-d array of shape \(H, T\)"):
         plot_heatmap(values[0], ax=_ax())
+
+
+def test_plot_heatmap_colour_bar_by_default():
+    values = np.linspace(-0.5, 0.5, 12).reshape(3, 4)
+    ax = plot_heatmap(values, ax=_ax(), cmap="viridis", vmin=-0.5, vmax=0.5,
+                      colorbar_label="h")
+    bar = ax.images[0].colorbar
+    assert bar is not None and bar.ax in ax.figure.axes
+    assert tuple(bar.mappable.get_clim()) == (-0.5, 0.5)
+    assert bar.ax.get_ylabel() == "h"
+    ax2 = plot_heatmap(values, ax=_ax(), colorbar=False)
+    assert ax2.images[0].colorbar is None and len(ax2.figure.axes) == 1
+    with pytest.raises(TypeError, match="colorbar"):
+        plot_heatmap(values, ax=_ax(), colorbar="yes")
+
+
+# --- live_interact ------------------------------------------------------------
+
+def test_live_interact_is_interactive_marked_live_only():
+    calls = []
+
+    def f(u=1.0, name="a"):
+        calls.append((u, name))
+        print(f"u = {u}")
+
+    box = live_interact(f, u=widgets.FloatSlider(value=1.0, min=-2, max=2), name=["a", "b"])
+    assert isinstance(box, widgets.interactive)
+    assert "rnnbook-live-only" in box._dom_classes
+    # it runs like interactive: once at creation, again when a control moves
+    assert calls == [(1.0, "a")]
+    slider, dropdown, note, out = box.children
+    assert isinstance(slider, widgets.FloatSlider) and isinstance(dropdown, widgets.Dropdown)
+    slider.value = 2.0
+    assert calls[-1] == (2.0, "a") and box.out is out
+    # the note sits between the controls and the output, hidden unless the
+    # book's script (no kernel) shows it
+    assert note is box.note and "rnnbook-live-note" in note._dom_classes
+    assert note.layout.display == "none"
+    for words in ("kernel", "Binder", "rocket", "jupyter lab", "rnnbook-nb-path"):
+        assert words in note.value
+    # embeddable: the class travels in the saved state the html-manager reads
+    from ipywidgets.embed import dependency_state
+
+    state = dependency_state(box)
+    assert any("rnnbook-live-only" in m["state"].get("_dom_classes", ())
+               for m in state.values())
+    manual = live_interact(f, {"manual": True}, u=(0.0, 1.0))
+    assert any(isinstance(c, widgets.Button) for c in manual.children)
+    with pytest.raises(TypeError, match="callable"):
+        live_interact("f", u=1.0)
+    with pytest.raises(TypeError, match="options dict"):
+        live_interact(f, 3, u=1.0)
 
 
 def test_plot_values_and_series():

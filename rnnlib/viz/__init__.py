@@ -12,26 +12,33 @@ a model or computes a gradient.
   and ``animate_trace`` (heat maps of a trace with a moving cursor).
 * :mod:`rnnlib.viz.explorer`: ``precomputed_explorer`` (a slider over
   images precomputed for a list of parameter values).
+* :mod:`rnnlib.viz.live`: ``live_interact`` (``ipywidgets.interactive``
+  whose controls are disabled, with a note saying where they run, in the
+  static book, where no kernel is behind them).
 * :mod:`rnnlib.viz.diagrams`: network diagrams (folded and unrolled,
   input/output patterns, the chapter-1 toy network with its values).
 
-The widgets are linked in the browser (``jslink``) and need no kernel: they
-work in the static HTML book, in Jupyter and on Binder. Byte budget: 1 MB
-of embedded state per widget (``MAX_WIDGET_BYTES``), 3 MB per page.
+The players and explorers are linked in the browser (``jslink``) and need
+no kernel: they work in the static HTML book, in Jupyter and on Binder.
+Frames are drawn for 2x screens (``density=2``) and shown at half their
+pixel size. Byte budget: 1 MB of embedded state per widget
+(``MAX_WIDGET_BYTES``), 3 MB per page.
 """
 
 from rnnlib.viz.diagrams import (IO_PATTERNS, draw_io_pattern, draw_unrolled_toy,
                                    draw_unrolling)
 from rnnlib.viz.draw import cmap_for_key, plot_heatmap, plot_series, plot_values
 from rnnlib.viz.explorer import precomputed_explorer
+from rnnlib.viz.live import live_interact
 from rnnlib.viz.player import (MAX_WIDGET_BYTES, TRACE_KEYS, animate_trace,
                                frame_player, widget_payload_bytes)
-from rnnlib.viz.render import encode_png, render_frames
+from rnnlib.viz.render import (DEFAULT_DENSITY, Frames, encode_png, frame_density, png_size,
+                               render_frames)
 
 __all__ = [
     "plot_heatmap", "plot_values", "plot_series", "cmap_for_key",
-    "render_frames", "encode_png",
-    "frame_player", "animate_trace", "precomputed_explorer",
+    "render_frames", "encode_png", "frame_density", "png_size", "Frames", "DEFAULT_DENSITY",
+    "frame_player", "animate_trace", "precomputed_explorer", "live_interact",
     "widget_payload_bytes", "MAX_WIDGET_BYTES", "TRACE_KEYS",
     "draw_unrolling", "draw_io_pattern", "draw_unrolled_toy", "IO_PATTERNS",
 ]

@@ -84,8 +84,14 @@ def _heatmap(ax, values, cursor, cmap, vmin, vmax, first=0):
 
 
 def plot_heatmap(values, ax=None, cursor=None, title=None, cmap="RdBu_r",
-                 vmin=-1.0, vmax=1.0):
+                 vmin=-1.0, vmax=1.0, colorbar=True, colorbar_label=None):
     """Draw per-unit values over time as a heat map (rows units, columns time).
+
+    With ``colorbar=True`` (the default) a colour scale is drawn beside the
+    heat map, so a reader can read a value off a colour; it is
+    ``ax.images[0].colorbar``. Pass ``colorbar=False`` when several heat
+    maps share one scale and draw a single bar yourself
+    (``fig.colorbar(ax.images[0], ax=axes)``).
 
     Parameters
     ----------
@@ -99,6 +105,10 @@ def plot_heatmap(values, ax=None, cursor=None, title=None, cmap="RdBu_r",
         Axes title.
     cmap, vmin, vmax
         Colour map and the value range it spans.
+    colorbar : bool
+        Draw the colour scale beside the heat map.
+    colorbar_label : str, optional
+        Label of the colour scale (e.g. ``"h"``).
 
     Returns
     -------
@@ -110,9 +120,15 @@ def plot_heatmap(values, ax=None, cursor=None, title=None, cmap="RdBu_r",
     H, T = values.shape
     if cursor is not None and not 0 <= int(cursor) < T:
         raise ValueError(f"cursor: expected a time step in [0, {T - 1}], got {cursor!r}")
+    if not isinstance(colorbar, (bool, np.bool_)):
+        raise TypeError(f"colorbar: expected True or False, got {colorbar!r}")
     if ax is None:
         ax = _new_ax()
-    _heatmap(ax, values, cursor, cmap, vmin, vmax)
+    image, _ = _heatmap(ax, values, cursor, cmap, vmin, vmax)
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+        if colorbar_label is not None:
+            bar.set_label(colorbar_label)
     ax.set_xlabel("time step t")
     ax.set_ylabel("unit")
     if title is not None:

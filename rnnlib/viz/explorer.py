@@ -32,7 +32,9 @@ def precomputed_explorer(values, frames, description="value", readout_format=".2
         The parameter values, in slider order (numbers or strings).
     frames : list of bytes
         One PNG per value (``len(frames) == len(values)``), e.g. from
-        :func:`rnnlib.viz.render_frames`.
+        :func:`rnnlib.viz.render_frames` (drawn for 2x screens by default;
+        each image is shown at its width over its density, at most the
+        column width).
     description : str
         The slider's label, e.g. ``"spectral radius"``.
     readout_format : str
@@ -48,7 +50,7 @@ def precomputed_explorer(values, frames, description="value", readout_format=".2
     explorer : ipywidgets.VBox
         ``SelectionSlider`` then the image ``Stack`` (then the labels);
         also ``explorer.slider``, ``explorer.stack``, ``explorer.label_stack``,
-        ``explorer.links``.
+        ``explorer.links``, ``explorer.frames`` (the Image widgets).
     """
     frames = _check_frames(frames)
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -69,14 +71,15 @@ def precomputed_explorer(values, frames, description="value", readout_format=".2
                                      continuous_update=True,
                                      style={"description_width": "initial"},
                                      layout=widgets.Layout(width="28em"))
-    stack, label_stack = _image_stack(frames, None if labels is None else [str(x) for x in labels])
+    view, stack, label_stack, images, _ = _image_stack(
+        frames, None if labels is None else [str(x) for x in labels])
     links = [widgets.jslink((slider, "index"), (stack, "selected_index"))]
-    children = [slider, stack]
+    children = [slider, view]
     if label_stack is not None:
         links.append(widgets.jslink((slider, "index"), (label_stack, "selected_index")))
         children.append(label_stack)
     box = widgets.VBox(children)
     box.add_class("rnnlib-explorer")
     box.slider, box.stack, box.label_stack = slider, stack, label_stack
-    box.links = links
+    box.links, box.frames = links, images
     return box

@@ -24,7 +24,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from rnnlib._validate import check_float_array
 from rnnlib.viz.draw import KEY_NAMES, _heatmap, cmap_for_key
-from rnnlib.viz.render import render_frames
+from rnnlib.viz.render import DEFAULT_DENSITY, _check_args, _render, frame_density, png_size
 
 __all__ = ["frame_player", "animate_trace", "widget_payload_bytes",
            "MAX_WIDGET_BYTES", "TRACE_KEYS", "FONT_SIZES"]
@@ -68,27 +68,67 @@ def _check_labels(labels, n):
     return [str(lab) for lab in labels]
 
 
-def _image_stack(frames, labels, first=0):
-    """A Stack of Image widgets (and one of HTML labels) sharing one Layout.
+def _css_width(png):
+    """CSS pixels a frame is meant to be shown at: its width over its density."""
+    return png_size(png)[0] / frame_density(png)
+
+
+def _frame_image(png):
+    # the frame's own width (pixels / density), never wider than the column
+    return widgets.Image(value=png, format="png",
+                         layout=widgets.Layout(width=f"{_css_width(png):g}px",
+                                               max_width="100%", height="auto"))
+
+
+def _use_layers(frames):
+    """``(background, overlays)`` when showing layers takes fewer bytes, else None."""
+    layers = getattr(frames, "layers", None)
+    if not layers:
+        return None
+    back, overlays = layers
+    if len(overlays) != len(frames):
+        return None
+    if len(back) + sum(map(len, overlays)) < 0.9 * sum(map(len, frames)):
+        return layers
+    return None
+
+
+def _image_stack(frames, labels, first=0, layers=None):
+    """The frames as a Stack of Image widgets (and a Stack of HTML labels).
 
     With ``first > 0`` the stacks start with ``first`` empty placeholders,
     so that a slider running from ``first`` selects frame 0 (``jslink`` can
     only copy a value, not shift it).
+
+    With ``layers = (background, overlays)`` the Stack holds the overlays
+    and sits on the background image in one CSS grid cell (a ``GridBox``),
+    so each frame is the background with its overlay drawn over it.
+
+    Returns ``(view, stack, label_stack, frame_images, background_image)``;
+    ``view`` is what the widget shows (the Stack, or the GridBox).
     """
-    img_layout = widgets.Layout(max_width="100%", height="auto")
     pad = [widgets.HTML() for _ in range(first)]
-    stack = widgets.Stack(pad + [widgets.Image(value=f, format="png", layout=img_layout)
-                                 for f in frames], selected_index=first)
+    shown = layers[1] if layers else frames
+    images = [_frame_image(f) for f in shown]
+    stack = widgets.Stack(pad + images, selected_index=first)
+    view, background = stack, None
+    if layers:
+        background = _frame_image(layers[0])
+        background.layout.grid_area = "frame"
+        stack.layout.grid_area = "frame"
+        view = widgets.GridBox([background, stack], layout=widgets.Layout(
+            grid_template_areas='"frame"', grid_template_columns="minmax(0, 1fr)",
+            width="100%"))
+        view.add_class("rnnlib-layers")
     label_stack = None
     if labels is not None:
-        lab_layout = widgets.Layout()
-        label_stack = widgets.Stack(pad + [widgets.HTML(value=lab, layout=lab_layout)
-                                           for lab in labels], selected_index=first)
-    return stack, label_stack
+        label_stack = widgets.Stack(pad + [widgets.HTML(value=lab) for lab in labels],
+                                    selected_index=first)
+    return view, stack, label_stack, images, background
 
 
 def frame_player(frames, labels=None, description="t", interval=700, *,
-                 max_bytes=MAX_WIDGET_BYTES, first=0):
+                 max_bytes=MAX_WIDGET_BYTES, first=0, layers=None):
     """Play a list of PNG frames with a Play button and a slider, no kernel needed.
 
     ``Play.value``, ``IntSlider.value`` and ``Stack.selected_index`` are
@@ -111,6 +151,15 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
         e.g., 1 to count time steps 1..T as the book does. The stacks then
         start with ``first`` empty placeholders (frame ``k`` is
         ``player.stack.children[first + k]``).
+    layers : (bytes, list of bytes), optional
+        A background PNG and one overlay PNG per frame, shown stacked
+        (see :class:`rnnlib.viz.render.Frames`). By default the layers of
+        frames made by :func:`render_frames` are used when they take fewer
+        bytes than the full frames.
+
+    Each image is shown at its own width divided by its density (frames
+    drawn for 2x screens at half their pixel size), at most the column
+    width.
 
     Returns
     -------
@@ -118,12 +167,25 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
         Children: ``HBox([Play, IntSlider])``, the image ``Stack`` and, with
         labels, the label ``Stack``. Also reachable as ``player.play``,
         ``player.slider``, ``player.stack``, ``player.label_stack``,
-        ``player.links`` (the ``jslink`` objects) and ``player.frames``
-        (the frame Image widgets, without placeholders).
+        ``player.links`` (the ``jslink`` objects), ``player.frames``
+        (the frame Image widgets, without placeholders: the overlays when
+        layered) and ``player.background`` (the background Image or None).
     """
+    raw = frames
     frames = _check_frames(frames)
     labels = _check_labels(labels, len(frames))
-    _check_budget(frames, max_bytes)
+    if layers is None:
+        layers = _use_layers(raw)
+    if layers is not None:
+        back, overlays = layers
+        overlays = _check_frames(list(overlays))
+        if len(overlays) != len(frames):
+            raise ValueError(f"layers: expected one overlay per frame ({len(frames)}), "
+                             f"got {len(overlays)}")
+        layers = (_check_frames([back])[0], overlays)
+        _check_budget([layers[0]] + overlays, max_bytes)
+    else:
+        _check_budget(frames, max_bytes)
     if not isinstance(interval, (int, np.integer)) or interval < 1:
         raise ValueError(f"interval: expected a positive number of milliseconds, got {interval!r}")
     if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or not 0 <= first <= 1000:
@@ -133,10 +195,10 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
                         interval=int(interval), description="Play", show_repeat=False)
     slider = widgets.IntSlider(value=first, min=first, max=first + n - 1, step=1,
                                description=str(description), continuous_update=True)
-    stack, label_stack = _image_stack(frames, labels, first)
+    view, stack, label_stack, images, background = _image_stack(frames, labels, first, layers)
     links = [widgets.jslink((play, "value"), (slider, "value")),
              widgets.jslink((slider, "value"), (stack, "selected_index"))]
-    children = [widgets.HBox([play, slider]), stack]
+    children = [widgets.HBox([play, slider]), view]
     if label_stack is not None:
         links.append(widgets.jslink((slider, "value"), (label_stack, "selected_index")))
         children.append(label_stack)
@@ -144,7 +206,7 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
     box.add_class("rnnlib-player")
     box.play, box.slider, box.stack, box.label_stack = play, slider, stack, label_stack
     box.links = links
-    box.frames = list(stack.children[first:])
+    box.frames, box.background = images, background
     return box
 
 
@@ -211,35 +273,44 @@ def _value_label(t, T, panels, digits, first=1):
             f"<table style='font-size:80%'>{''.join(rows)}</table></div>")
 
 
-#: Font sizes of :func:`animate_trace`, in points. At the default dpi (110)
-#: a point is 110/96 CSS px, so the smallest (8.5 pt) shows as ~9.7 pt when
-#: the frame is displayed at its natural width (6 in figure -> 660 px).
-FONT_SIZES = {"title": 11.0, "key": 12.0, "axis": 9.0, "ticks": 9.0,
-              "key_name": 9.0, "numbers": 8.5}
+#: Font sizes of :func:`animate_trace`, in points. None is below 10 pt (the
+#: book's smallest figure text): at the default size (5.8 in drawn for
+#: 120 CSS px per inch, 696 px) the frame fills the 688 px text column at
+#: 1280 px, where a point is 688 / (5.8 * 72) = 1.65 CSS px, so 10 pt text
+#: is 16.5 px, as large as the book's footnotes (16 px).
+FONT_SIZES = {"title": 12.0, "key": 12.0, "axis": 10.0, "ticks": 10.0,
+              "key_name": 10.0, "numbers": 10.0}
 
-_NUMBER_WIDTH_IN = 0.45  # room right of the bars for "+0.00" at FONT_SIZES["numbers"]
-_UNIT_HEIGHT_IN = 0.15   # heat map height per unit when the numbers are written
+_WIDTH_IN = 5.8          # default frame width
+_NUMBER_WIDTH_IN = 0.5   # room right of the bars for "+0.00" at FONT_SIZES["numbers"]
+_UNIT_HEIGHT_IN = 0.19   # heat map height per unit when the numbers are written
+_COLORBAR_GAP_IN = 0.62  # between a heat map and its bars: colour bar and its ticks
 
 
 def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                   value_ranges):
     """The ``draw(fig, t)`` of :func:`animate_trace` (for :func:`render_frames`).
 
-    ``draw.state[key]`` holds ``(cursor, bars, texts, values)`` per row and
-    ``draw.state["_axes"][key]`` its ``(heat map axes, bar axes)``, so tests
+    ``draw.state[key]`` holds ``(cursor, bars, texts, values)`` per row,
+    ``draw.state["_axes"][key]`` its ``(heat map axes, bar axes)`` and
+    ``draw.state["_colorbars"][key]`` the heat map's colour bar, so tests
     can check where each artist sits.
     """
     W_in, H_in = figsize
     fs = FONT_SIZES
     state = {}
+    left_in = 0.65
+    avail = max(1.0, (right * W_in) - left_in)
+    gap = min(_COLORBAR_GAP_IN, 0.3 * avail)
+    wspace = 2 * gap / max(1e-6, avail - gap)  # wspace is relative to the mean column
 
     def draw(fig, t):
         if t == 0:
             grid = fig.add_gridspec(len(rows), 2, width_ratios=(4.2, 1.0),
                                     height_ratios=row_heights,
-                                    left=0.65 / W_in, right=right, bottom=0.5 / H_in,
+                                    left=left_in / W_in, right=right, bottom=0.5 / H_in,
                                     top=1 - (0.4 + (0.3 if title else 0)) / H_in,
-                                    hspace=0.4, wspace=0.08)
+                                    hspace=0.45, wspace=wspace)
             animated = []
             for r, (key, values) in enumerate(rows):
                 cmap, vmin, vmax = cmap_for_key(key, values)
@@ -249,9 +320,9 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                     lim = max(1e-12, float(np.max(np.abs(values))))
                     cmap, vmin, vmax = "PuOr_r", -lim, lim
                 ax = fig.add_subplot(grid[r, 0])
-                _, cursor = _heatmap(ax, values.T, 0, cmap, vmin, vmax, first=first)
+                image, cursor = _heatmap(ax, values.T, 0, cmap, vmin, vmax, first=first)
                 ax.set_ylabel(key, rotation=0, ha="right", va="center", fontsize=fs["key"])
-                ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True,
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True,
                                                        steps=[1, 2, 5, 10]))
                 ax.tick_params(labelsize=fs["ticks"])
                 ax.set_yticks([])
@@ -261,6 +332,11 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                     ax.set_xlabel("time step t", fontsize=fs["axis"])
                 ax.text(1.0, 1.03, KEY_NAMES.get(key, key), transform=ax.transAxes,
                         ha="right", va="bottom", fontsize=fs["key_name"], color="0.3")
+                # the colour scale of this heat map, right beside it
+                cax = ax.inset_axes((1.0 + 0.06 / (ax.get_position().width * W_in), 0.0,
+                                     0.08 / (ax.get_position().width * W_in), 1.0))
+                bar = _colorbar(fig, image, cax, vmin, vmax, fs["ticks"])
+                state.setdefault("_colorbars", {})[key] = bar
                 animated.append(cursor)
                 side = fig.add_subplot(grid[r, 1])
                 H = values.shape[1]
@@ -290,7 +366,7 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                 animated.extend(texts)
                 state[key] = (cursor, bars, texts, values)
                 state.setdefault("_axes", {})[key] = (ax, side)
-            state["_title"] = fig.suptitle("", fontsize=fs["title"], x=0.65 / W_in,
+            state["_title"] = fig.suptitle("", fontsize=fs["title"], x=left_in / W_in,
                                            ha="left")
             animated.append(state["_title"])
             state["_animated"] = animated
@@ -307,10 +383,43 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
     draw.state = state
     return draw
 
+
+def _trace_layout(rows, annotate_max, title, figsize):
+    """``(annotated, row_heights, figsize, right)`` of :func:`animate_trace`'s figure."""
+    annotated = [v.shape[1] <= annotate_max for _, v in rows]
+    row_heights = [max(1.15, 0.3 + _UNIT_HEIGHT_IN * v.shape[1]) if a else 1.15
+                   for (_, v), a in zip(rows, annotated)]
+    if figsize is None:
+        figsize = (_WIDTH_IN, 0.6 + sum(row_heights) + (0.3 if title else 0.0))
+    if np.ndim(figsize) != 1 or len(figsize) != 2 or min(figsize) <= 0:
+        raise ValueError(f"figsize: expected two positive numbers (width, height), got {figsize!r}")
+    right = 1 - ((_NUMBER_WIDTH_IN if any(annotated) else 0.0) + 0.15) / figsize[0]
+    return annotated, row_heights, tuple(float(v) for v in figsize), right
+
+
+def _tick(v):
+    """A colour-bar tick label: integers as such, else two significant digits."""
+    text = f"{v:.0f}" if float(v).is_integer() else f"{v:.2g}"
+    return text.replace("-", "\u2212")  # a real minus sign, as Matplotlib's own ticks
+
+
+def _colorbar(fig, image, cax, vmin, vmax, fontsize):
+    """A slim colour bar with at most three ticks (ends and 0, or 0 and 1)."""
+    bar = fig.colorbar(image, cax=cax)
+    bar.outline.set_linewidth(0.5)
+    if vmin < 0 < vmax:
+        ticks = [vmin, 0.0, vmax]
+    else:
+        ticks = [vmin, vmax]
+    bar.set_ticks(ticks, labels=[_tick(v) for v in ticks])
+    cax.tick_params(labelsize=fontsize, length=2, pad=1.5)
+    return bar
+
+
 def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
-                  figsize=None, dpi=110, interval=700, annotate_max=8,
+                  figsize=None, dpi=120, interval=700, annotate_max=8,
                   value_ranges=None, labels=True, max_bytes=MAX_WIDGET_BYTES,
-                  first_step=1):
+                  first_step=1, density=DEFAULT_DENSITY):
     """Animate a forward trace: heat maps of units x time with a moving cursor.
 
     One row per trace key (RNN ``h``; LSTM ``i f g o c h``; GRU ``r z n h``):
@@ -319,16 +428,19 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     values as bars (unit 0 at the top, as in the heat map), each written as
     a number beside its bar when ``H <= annotate_max``. Under the image every
     value at ``t`` is printed, units in order. Gates use a [0, 1] colour
-    scale, the other keys a symmetric one. Steps are numbered
+    scale, the other keys a symmetric one; each heat map has its colour bar. Steps are numbered
     ``first_step .. first_step + T - 1`` (1..T, as in the book) in the
     title, the ticks, the slider and the printed values; frame ``k`` shows
     array index ``trace[key][sample, k]``.
 
-    Built on :func:`render_frames` (blitting: only the cursor, bars and
+    Built like :func:`render_frames` (blitting: only the cursor, bars and
     numbers are redrawn per frame) and :func:`frame_player`, so it needs no
-    kernel. Byte budget: at most ``max_bytes`` (1 MB) of embedded frames;
-    an LSTM with H = 16, T = 30 at the default dpi makes about 0.55 MB of
-    PNG, 0.8 MB of embedded widget state (``benchmarks/widget_frame.py``).
+    kernel. Frames are drawn for 2x screens (``density``) as layers: the
+    heat maps, axes and colour bars once as a background image, and per
+    step only a transparent overlay with the cursor, bars, numbers and
+    title. Byte budget: at most ``max_bytes`` (1 MB) of embedded frames;
+    an LSTM with H = 16, T = 30 with the defaults embeds about 0.5 MB
+    (``benchmarks/widget_frame.py``).
 
     Parameters
     ----------
@@ -344,12 +456,15 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     title : str, optional
         Figure title.
     figsize : (float, float), optional
-        Defaults to 6 inches wide and about 1.15 inches per row (more when
+        Defaults to 5.8 inches wide and about 1.15 inches per row (more when
         numbers are written beside many bars).
     dpi : float
-        Frame resolution. The default, 110, shows the 6 in frame 660 px
-        wide with fonts of at least 8.5 pt (``FONT_SIZES``), readable
-        at the book's page width; lower it to shrink the page.
+        CSS pixels per inch of the frame. The default, 120, makes the
+        5.8 in frame 696 px wide, so it fills the 688 px text column at
+        1280 px with its smallest text (10 pt, ``FONT_SIZES``) 16.5 px tall.
+    density : float
+        Device pixels per CSS pixel the frames are drawn for (2: sharp on
+        high-density screens; 1 halves the bytes).
     interval : int
         Milliseconds between frames when playing.
     annotate_max : int
@@ -377,27 +492,23 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     value_ranges = dict(value_ranges or {})
     panels = [(k, series[k]) for k in keys]  # each (T, H)
     rows = ([("x", x)] if x is not None else []) + panels
-    annotated = [v.shape[1] <= annotate_max for _, v in rows]
-    row_heights = [max(1.15, 0.3 + _UNIT_HEIGHT_IN * v.shape[1]) if a else 1.15
-                   for (_, v), a in zip(rows, annotated)]
-    if figsize is None:
-        figsize = (6.0, 0.6 + sum(row_heights) + (0.3 if title else 0.0))
-    if np.ndim(figsize) != 1 or len(figsize) != 2 or min(figsize) <= 0:
-        raise ValueError(f"figsize: expected two positive numbers (width, height), got {figsize!r}")
-    right = 1 - ((_NUMBER_WIDTH_IN if any(annotated) else 0.0) + 0.12) / figsize[0]
+    annotated, row_heights, figsize, right = _trace_layout(rows, annotate_max, title, figsize)
     draw = _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                          value_ranges)
 
     # 256 palette colours: with 64, the quantizer shared entries between the
     # viridis and RdBu maps and painted some RdBu cells green (error up to
     # 56 levels); 256 keeps every pixel within 15 levels for ~18% more bytes
-    frames = render_frames(draw, T, figsize=figsize, dpi=dpi, colors=256)
+    _check_args(draw, T, figsize, dpi, density)
+    _, background, overlays = _render(draw, T, figsize, dpi, 256, density,
+                                      full=False, layers=True)
     frame_labels = None
     if labels:
         digits = 2
         frame_labels = [_value_label(t, T, rows, digits, first) for t in range(T)]
-    return frame_player(frames, labels=frame_labels, description="t",
-                        interval=interval, max_bytes=max_bytes, first=first)
+    return frame_player(overlays, labels=frame_labels, description="t",
+                        interval=interval, max_bytes=max_bytes, first=first,
+                        layers=(background, overlays))
 
 
 def widget_payload_bytes(widget) -> int:
