@@ -189,12 +189,14 @@ def test_drawings_return_axes():
         viz.draw_unrolling(ax=ax, T=9)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 4)
+    fig, axes = plt.subplots(1, len(viz.IO_PATTERNS))
     for ax, pattern in zip(axes, viz.IO_PATTERNS):
         assert viz.draw_io_pattern(pattern, ax=ax) is ax
         assert ax.get_title() == pattern
     with pytest.raises(ValueError, match="pattern"):
         viz.draw_io_pattern("two-to-two", ax=axes[0])
+    with pytest.raises(ValueError, match="one-to-one"):
+        viz.draw_io_pattern("one-to-one", ax=axes[0], n_out=2)
     plt.close(fig)
 
     hidden, outputs = toy.all_ones_example(wiring="own")
@@ -208,3 +210,141 @@ def test_drawings_return_axes():
     with pytest.raises(ValueError, match="upto"):
         viz.draw_unrolled_toy(inputs, hidden, outputs, 3, ax=ax)
     plt.close(fig)
+
+
+def test_io_patterns_label_predictions_and_decoder_inputs():
+    """Predictions are y-hat (targets are y); the decoder reads y_0 .. y_{n-1}."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assert viz.IO_PATTERNS[0] == "one-to-one" and len(viz.IO_PATTERNS) == 5
+    fig, ax = plt.subplots()
+    viz.draw_io_pattern("many-to-many", ax=ax, n_in=3, n_out=2)
+    texts = [t.get_text() for t in ax.texts]
+    assert {"$x_1$", "$x_2$", "$x_3$"} <= set(texts)
+    assert {"$y_0$", "$y_1$"} <= set(texts) and "$y_2$" not in texts  # decoder inputs
+    assert {"$\\hat y_1$", "$\\hat y_2$"} <= set(texts)
+    assert "encoder" in texts and "decoder" in texts
+    ax.clear()
+    viz.draw_io_pattern("one-to-one", ax=ax)
+    texts = [t.get_text() for t in ax.texts]
+    assert sorted(t for t in texts if t) == sorted(["$h$", "$x_1$", "$\\hat y_1$"])
+    ax.clear()
+    hidden, outputs = toy.all_ones_example()
+    viz.draw_unrolled_toy([[1, 1], [1, 1], [2, 2]], hidden, outputs, 2, ax=ax,
+                          weights={"u": "1", "w_cross": "0"})
+    texts = [t.get_text() for t in ax.texts]
+    assert "$\\hat y$" in texts and "y" not in texts
+    assert ax.get_title() == "u = 1, w_cross = 0"
+    plt.close(fig)
+
+
+# --- [002]: five rounds with five updates against one unrolled update -------
+
+def _training_problem(seed=5, N=2, T=5, D=3, H=4, K=2):
+    from rnnlib import init_affine, init_rnn
+    rng = np.random.default_rng(seed)
+    params, out = init_rnn(D, H, rng), init_affine(H, K, rng)
+    params["b"] = rng.normal(size=H)
+    out["c"] = rng.normal(size=K)
+    return rng.normal(size=(N, T, D)), rng.normal(size=(N, T, K)), params, out
+
+
+def test_train_unrolled_gradient_is_the_gradient_of_the_summed_loss():
+    """Central differences of sum_t mse(o_t, y_t) against train_unrolled's gradient."""
+    from rnnlib import affine_forward, mse_loss, rnn_forward
+    x, y, params, out = _training_problem()
+
+    def loss(theta):
+        h, _ = rnn_forward(x, None, {k: theta[k] for k in ("U", "W", "b")})
+        o, _ = affine_forward(h, {k: theta[k] for k in ("V", "c")})
+        return sum(mse_loss(o[:, t:t + 1], y[:, t:t + 1])[0] for t in range(x.shape[1]))
+
+    theta = {**params, **out}
+    trained, grads = toy.train_unrolled(x, y, params, out, lr=0.3)
+    eps = 1e-6
+    for k, value in theta.items():
+        num = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            plus = {**theta, k: value.copy()}
+            minus = {**theta, k: value.copy()}
+            plus[k][i] += eps
+            minus[k][i] -= eps
+            num[i] = (loss(plus) - loss(minus)) / (2 * eps)
+        np.testing.assert_allclose(grads[k], num, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(trained[k], value - 0.3 * grads[k], rtol=1e-13, atol=0)
+
+
+def test_train_round_by_round_is_one_step_at_a_time():
+    """Round t uses the weights after t-1 updates and the state of round t-1."""
+    from rnnlib import init_affine  # noqa: F401 (same problem as above)
+    x, y, params, out = _training_problem()
+    before = {k: v.copy() for k, v in {**params, **out}.items()}
+    trained, history = toy.train_round_by_round(x, y, params, out, lr=0.2)
+    assert len(history) == x.shape[1]
+    # the inputs are not modified
+    for k, v in {**params, **out}.items():
+        np.testing.assert_array_equal(v, before[k])
+    # the final weights are the initial ones minus lr times every round's gradient
+    for k in trained:
+        np.testing.assert_allclose(trained[k], before[k] - 0.2 * sum(g[k] for g in history),
+                                   rtol=1e-12, atol=1e-14)
+    # round 1 at lr 0 is the gradient of the first step's loss (h_0 = 0 either way)
+    _, g0 = toy.train_round_by_round(x[:, :1], y[:, :1], params, out, lr=0.0)
+    _, g_unrolled = toy.train_unrolled(x[:, :1], y[:, :1], params, out, lr=0.0)
+    for k in g_unrolled:
+        np.testing.assert_allclose(g0[0][k], g_unrolled[k], rtol=1e-12, atol=1e-14)
+    # over 5 steps the summed one-step gradients miss the recurrent paths
+    _, g_rounds = toy.train_round_by_round(x, y, params, out, lr=0.0)
+    _, g_bptt = toy.train_unrolled(x, y, params, out, lr=0.0)
+    np.testing.assert_allclose(sum(g["V"] for g in g_rounds), g_bptt["V"], rtol=1e-12)
+    assert not np.allclose(sum(g["W"] for g in g_rounds), g_bptt["W"])
+
+
+def test_training_validation_messages():
+    x, y, params, out = _training_problem()
+    with pytest.raises(ValueError, match="y: expected shape"):
+        toy.train_unrolled(x, y[:, :3], params, out, 0.1)
+    with pytest.raises(TypeError, match="lr"):
+        toy.train_round_by_round(x, y, params, out, "fast")
+
+
+# --- counting work ---------------------------------------------------------
+
+def test_count_multiply_adds_of_plain_products():
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
+    work = toy.count_multiply_adds(lambda a, b: (a @ b) @ b.T, a, b)
+    assert work == {"multiply_adds": 4 * 3 * 5 + 4 * 5 * 3, "products": 2}
+    batched = toy.count_multiply_adds(lambda a, b: a @ b, rng.normal(size=(2, 4, 3)), b)
+    assert batched == {"multiply_adds": 2 * 4 * 3 * 5, "products": 1}
+    vec = toy.count_multiply_adds(lambda a, v: a @ v, a, rng.normal(size=3))
+    assert vec == {"multiply_adds": 12, "products": 1}
+    # elementwise work is not counted, results are unchanged
+    assert toy.count_multiply_adds(lambda a: np.tanh(a) + 1, a)["multiply_adds"] == 0
+    with pytest.raises(TypeError, match="fn"):
+        toy.count_multiply_adds(3)
+
+
+def test_count_multiply_adds_of_the_rnn_forward_pass():
+    """Unrolled or stepped, the forward pass costs N T (H D + H H) multiply-adds."""
+    from rnnlib import init_rnn, rnn_forward, rnn_step_forward
+    rng = np.random.default_rng(7)
+    N, T, D, H = 3, 11, 4, 6
+    params = init_rnn(D, H, rng)
+    x = rng.normal(size=(N, T, D))
+
+    def loop(x, params):
+        h = np.zeros((N, H))
+        for t in range(T):
+            h, _ = rnn_step_forward(x[:, t], h, params)
+        return h
+
+    h_ref, _ = rnn_forward(x, None, params)
+    unrolled = toy.count_multiply_adds(rnn_forward, x, None, params)
+    stepped = toy.count_multiply_adds(loop, x, params)
+    assert unrolled["multiply_adds"] == stepped["multiply_adds"] == N * T * (H * D + H * H)
+    assert unrolled["products"] < stepped["products"] == 2 * T
+    # counting changed nothing: the same call gives the same states afterwards
+    np.testing.assert_array_equal(rnn_forward(x, None, params)[0], h_ref)

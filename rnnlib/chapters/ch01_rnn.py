@@ -26,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlib import _validate as V
-from rnnlib.affine import affine_forward
-from rnnlib.rnn import rnn_forward
+from rnnlib.affine import affine_backward, affine_forward
+from rnnlib.losses import mse_loss
+from rnnlib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ = [
     "WIRINGS",
@@ -36,6 +37,9 @@ __all__ = [
     "all_ones_example",
     "input_influence",
     "linear_jordan_delay_mse",
+    "train_round_by_round",
+    "train_unrolled",
+    "count_multiply_adds",
 ]
 
 #: cross weight (off-diagonal entry of ``W``) for each wiring of the toy net
@@ -106,7 +110,7 @@ def _as_sequence(inputs, D: int | None = None) -> np.ndarray:
     except (TypeError, ValueError) as err:
         raise TypeError(
             f"inputs: expected a (T, D) array or nested list of numbers, got "
-            f"{V._describe(inputs)}") from err
+            f"{V.describe(inputs)}") from err
     if arr.ndim != 2:
         raise ValueError(f"inputs: expected a 2-d array of shape (T, D), got shape {arr.shape}")
     if D is not None and arr.shape[1] != D:
@@ -143,7 +147,7 @@ def toy_forward(inputs, params_rnn: dict, params_out: dict,
     """
     if not isinstance(params_rnn, dict) or "U" not in params_rnn:
         raise TypeError(f"params_rnn: expected a dict with 'U', 'W', 'b', got "
-                        f"{V._describe(params_rnn)}")
+                        f"{V.describe(params_rnn)}")
     H, D = np.shape(params_rnn["U"])
     x = _as_sequence(inputs, D)
     if h0 is None:
@@ -271,3 +275,201 @@ def linear_jordan_delay_mse(a, beta, delay: int = 1):
         raise ValueError(f"beta: expected |beta| < 1, got max |beta| = {np.abs(beta).max()}")
     mse = a ** 2 / (1.0 - beta ** 2) - 2.0 * a * beta ** delay + 1.0
     return float(mse) if mse.ndim == 0 else mse
+
+
+# --------------------------------------------------------------------------
+# training "round by round" against the unrolled network ([002])
+# --------------------------------------------------------------------------
+
+_TRAIN_KEYS = ("U", "W", "b", "V", "c")
+
+
+def _check_training_inputs(x, y, params, out, lr):
+    x = V.check_sequence("x", x)
+    y = V.check_sequence("y", y)
+    if y.shape[:2] != x.shape[:2]:
+        raise ValueError(f"y: expected shape (N, T, K) with (N, T) = {x.shape[:2]}, "
+                         f"got {y.shape}")
+    lr = V.check_real("lr", lr)
+    if not isinstance(params, dict) or not isinstance(out, dict):
+        raise TypeError("params, out: expected the dicts of rnnlib.init_rnn and "
+                        "rnnlib.init_affine")
+    return x, y, lr
+
+
+def train_round_by_round(x, y, params: dict, out: dict, lr: float
+                         ) -> tuple[dict, list[dict]]:
+    """Train one step at a time: a forward step, its loss, its gradient, an update.
+
+    For ``t = 1, ..., T``, with the weights of round ``t``:
+
+    .. math::
+
+        h_t = \\tanh(U x_t + W h_{t-1} + b), \\quad
+        L_t = \\operatorname{mse}(V h_t + c,\\, y_t), \\quad
+        \\theta \\leftarrow \\theta - \\eta\\, \\partial L_t / \\partial \\theta
+
+    where ``h_{t-1}`` is the state the previous round computed, held fixed
+    (a round cannot reach back into earlier rounds). This is the "one update
+    per data point" procedure of source note [002]; compare
+    :func:`train_unrolled`. Computed with ``rnn_step_forward``,
+    ``rnn_step_backward``, ``affine_forward``, ``affine_backward`` and
+    ``mse_loss``.
+
+    Parameters
+    ----------
+    x : ndarray (N, T, D)
+    y : ndarray (N, T, K), the targets
+    params : dict ``U`` (H, D), ``W`` (H, H), ``b`` (H,)
+    out : dict ``V`` (K, H), ``c`` (K,)
+    lr : float, the learning rate ``eta``
+
+    Returns
+    -------
+    trained : dict ``U``, ``W``, ``b``, ``V``, ``c`` after the T updates (new arrays)
+    grads : list of T dicts with the same keys, the gradient of each round
+    """
+    x, y, lr = _check_training_inputs(x, y, params, out, lr)
+    N, T, _ = x.shape
+    theta = {k: np.array(v, copy=True) for k, v in {**params, **out}.items()}
+    h_prev = np.zeros((N, theta["W"].shape[0]), dtype=x.dtype)        # (N, H)
+    history = []
+    for t in range(T):
+        rnn_p = {k: theta[k] for k in ("U", "W", "b")}
+        out_p = {k: theta[k] for k in ("V", "c")}
+        h_t, step_cache = rnn_step_forward(x[:, t], h_prev, rnn_p)   # (N, H)
+        o_t, out_cache = affine_forward(h_t[:, None], out_p)         # (N, 1, K)
+        _, do = mse_loss(o_t, y[:, t:t + 1])                          # L_t
+        dh, g_out = affine_backward(do, out_cache)                   # (N, 1, H)
+        _, _, g_rnn = rnn_step_backward(dh[:, 0], step_cache)        # h_{t-1} fixed
+        grads = {**g_rnn, **g_out}
+        history.append(grads)
+        for k in _TRAIN_KEYS:                                         # the update
+            theta[k] = theta[k] - lr * grads[k]
+        h_prev = h_t
+    return theta, history
+
+
+def train_unrolled(x, y, params: dict, out: dict, lr: float) -> tuple[dict, dict]:
+    """Unroll over the whole sequence, backpropagate through time, update once.
+
+    .. math::
+
+        L = \\sum_{t=1}^{T} \\operatorname{mse}(V h_t + c,\\, y_t), \\qquad
+        \\theta \\leftarrow \\theta - \\eta\\, \\partial L / \\partial \\theta
+
+    with every ``h_t`` computed by ``rnn_forward`` at the same weights and
+    ``dL/dtheta`` by ``rnn_backward`` (the loss is the sum of the per-step
+    losses of :func:`train_round_by_round`).
+
+    Parameters
+    ----------
+    x : ndarray (N, T, D)
+    y : ndarray (N, T, K)
+    params : dict ``U`` (H, D), ``W`` (H, H), ``b`` (H,)
+    out : dict ``V`` (K, H), ``c`` (K,)
+    lr : float
+
+    Returns
+    -------
+    trained : dict ``U``, ``W``, ``b``, ``V``, ``c`` after the one update
+    grads : dict, the gradient of the summed loss at the initial weights
+    """
+    x, y, lr = _check_training_inputs(x, y, params, out, lr)
+    T = x.shape[1]
+    h, cache = rnn_forward(x, None, params)                          # (N, T, H)
+    o, out_cache = affine_forward(h, out)                            # (N, T, K)
+    _, do = mse_loss(o, y)               # the mean over all T steps ...
+    do = T * do                          # ... times T: the sum of per-step means
+    dh, g_out = affine_backward(do, out_cache)
+    _, _, g_rnn = rnn_backward(dh, cache)
+    grads = {**g_rnn, **g_out}
+    theta = {k: np.asarray(v) - lr * grads[k] for k, v in {**params, **out}.items()}
+    return theta, grads
+
+
+# --------------------------------------------------------------------------
+# counting the work of a computation
+# --------------------------------------------------------------------------
+
+_TALLIES: list[dict] = []
+
+
+def _matmul_macs(a_shape, b_shape) -> int:
+    """Multiply-adds of ``a @ b`` (numpy's matmul broadcasting rules)."""
+    if len(a_shape) == 1 and len(b_shape) == 1:
+        return int(a_shape[0])
+    if len(a_shape) == 1:
+        a_shape = (1,) + tuple(a_shape)
+    if len(b_shape) == 1:
+        b_shape = tuple(b_shape) + (1,)
+    batch = np.broadcast_shapes(tuple(a_shape[:-2]), tuple(b_shape[:-2]))
+    return int(np.prod(batch, dtype=np.int64)) * a_shape[-2] * a_shape[-1] * b_shape[-1]
+
+
+class _Counted(np.ndarray):
+    """An ndarray view that adds the cost of every matrix product to the open tally.
+
+    Results of operations on it are ``_Counted`` too, so the products of
+    intermediate arrays are counted as well.
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        args = [a.view(np.ndarray) if isinstance(a, _Counted) else a for a in inputs]
+        if out is not None:
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, _Counted) else o
+                                  for o in out)
+        if ufunc is np.matmul and method == "__call__" and _TALLIES:
+            a, b = (np.shape(v) for v in args[:2])
+            _TALLIES[-1]["products"] += 1
+            _TALLIES[-1]["multiply_adds"] += _matmul_macs(a, b)
+        result = getattr(ufunc, method)(*args, **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        if isinstance(result, np.ndarray):
+            return result.view(_Counted)
+        if isinstance(result, tuple):
+            return tuple(r.view(_Counted) if isinstance(r, np.ndarray) else r
+                         for r in result)
+        return result
+
+
+def _counted(value):
+    if isinstance(value, np.ndarray) and not isinstance(value, _Counted):
+        return value.view(_Counted)
+    if isinstance(value, dict):
+        return {k: _counted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_counted(v) for v in value)
+    return value
+
+
+def count_multiply_adds(fn, *args, **kwargs) -> dict:
+    """Run ``fn(*args, **kwargs)`` and count its matrix products.
+
+    Every array in ``args`` and ``kwargs`` (also inside dicts, lists and
+    tuples) is passed as a counting view; each matrix product ``a @ b``
+    (``np.matmul``) that touches one of them, or an array computed from
+    one, adds ``prod(batch) * n * k * m`` multiply-adds for an
+    ``(..., n, k) @ (..., k, m)`` product. Elementwise work (``tanh``,
+    additions) is not counted: the matrix products dominate.
+
+    Parameters
+    ----------
+    fn : callable
+    *args, **kwargs : its arguments
+
+    Returns
+    -------
+    work : dict
+        ``{"multiply_adds": int, "products": int}``: the multiply-adds of all
+        matrix products and how many products there were.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
+    _TALLIES.append({"multiply_adds": 0, "products": 0})
+    try:
+        fn(*_counted(args), **_counted(kwargs))
+    finally:
+        tally = _TALLIES.pop()
+    return tally
