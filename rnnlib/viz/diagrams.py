@@ -14,14 +14,15 @@ from rnnlib import _validate as V
 
 __all__ = ["IO_PATTERNS", "WIRINGS", "draw_unrolling", "draw_io_pattern", "draw_unrolled_toy"]
 
-#: the four input/output patterns drawn by :func:`draw_io_pattern`
-IO_PATTERNS = ("one-to-many", "many-to-one", "many-to-many", "synced many-to-many")
+#: the five input/output patterns drawn by :func:`draw_io_pattern`
+IO_PATTERNS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many",
+               "synced many-to-many")
 
 #: the two wirings of the toy network's recurrent matrix (see rnnlib.chapters.ch01_rnn)
 WIRINGS = ("full", "own")
 
 _COLORS = {"x": "#d9ead3", "h": "#cfe2f3", "o": "#f4cccc", "edge": "#333333",
-           "ctx": "#fff2cc"}
+           "ctx": "#fff2cc", "dec": "#e6e6e6"}
 
 
 def _box(ax, xy, text, color, w=0.7, h=0.5, fontsize=10, alpha=1.0, bold=False):
@@ -112,14 +113,20 @@ def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,
     """Draw one input/output pattern of a recurrent network, unrolled.
 
     Inputs are green boxes at the bottom, hidden states blue in the middle
-    (linked left to right by the recurrence), outputs red at the top.
+    (linked left to right by the recurrence), predictions red at the top,
+    labelled :math:`\\hat y_k` (the book keeps :math:`y_k` for targets).
 
     Parameters
     ----------
-    pattern : {"one-to-many", "many-to-one", "many-to-many", "synced many-to-many"}
-        ``"many-to-many"`` is the encoder-decoder: read all inputs, then write
-        all outputs (lengths may differ); ``"synced many-to-many"`` emits one
-        output per input step.
+    pattern : {"one-to-one", "one-to-many", "many-to-one", "many-to-many", \
+"synced many-to-many"}
+        ``"one-to-one"`` is one input, one state, one output (no
+        recurrence is used). ``"many-to-many"`` is the encoder-decoder:
+        read all inputs, then write all outputs (lengths may differ); the
+        encoder's last state (yellow) is the context vector, and each
+        decoder step reads the previous target :math:`y_{k-1}` (grey,
+        :math:`y_0` a start symbol), as the decoder is fed in training.
+        ``"synced many-to-many"`` emits one output per input step.
     ax : matplotlib Axes, optional
     n_in, n_out : int, optional
         Number of input and output steps drawn (defaults depend on the pattern).
@@ -131,7 +138,7 @@ def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,
     import matplotlib.pyplot as plt
 
     V.check_choice("pattern", pattern, IO_PATTERNS)
-    defaults = {"one-to-many": (1, 4), "many-to-one": (4, 1),
+    defaults = {"one-to-one": (1, 1), "one-to-many": (1, 4), "many-to-one": (4, 1),
                 "many-to-many": (3, 3), "synced many-to-many": (4, 4)}
     d_in, d_out = defaults[pattern]
     n_in = d_in if n_in is None else V.check_positive_int("n_in", n_in)
@@ -139,15 +146,22 @@ def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,
     if ax is None:
         _, ax = plt.subplots(figsize=(3.2, 2.6))
 
+    dec_steps = range(0)
     if pattern == "many-to-many":
         n_steps = n_in + n_out
         in_steps = range(n_in)
-        out_steps = range(n_in, n_steps)
+        out_steps = dec_steps = range(n_in, n_steps)
     elif pattern == "synced many-to-many":
         if n_in != n_out:
             raise ValueError(f"n_out: a synced pattern needs n_out == n_in = {n_in}, got {n_out}")
         n_steps = n_in
         in_steps = out_steps = range(n_steps)
+    elif pattern == "one-to-one":
+        if (n_in, n_out) != (1, 1):
+            raise ValueError(f"n_in, n_out: one-to-one has one input and one output, "
+                             f"got {(n_in, n_out)}")
+        n_steps = 1
+        in_steps = out_steps = range(1)
     elif pattern == "one-to-many":
         if n_in != 1:
             raise ValueError(f"n_in: one-to-many reads one input, got n_in = {n_in}")
@@ -163,21 +177,27 @@ def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,
         color = _COLORS["h"]
         if pattern == "many-to-many" and t == n_in - 1:
             color = _COLORS["ctx"]          # the context vector
-        _box(ax, (t, 1.0), "h", color)
+        _box(ax, (t, 1.0), "$h$", color)
         if t > 0:
             _arrow(ax, (t - 1 + 0.35, 1.0), (t - 0.35, 1.0))
     for k, t in enumerate(in_steps):
-        _box(ax, (t, 0.0), f"x{k + 1}", _COLORS["x"])
+        _box(ax, (t, 0.0), f"$x_{k + 1}$", _COLORS["x"])
+        _arrow(ax, (t, 0.25), (t, 0.75))
+    for k, t in enumerate(dec_steps):       # decoder inputs: the previous targets
+        _box(ax, (t, 0.0), f"$y_{k}$", _COLORS["dec"])
         _arrow(ax, (t, 0.25), (t, 0.75))
     for k, t in enumerate(out_steps):
-        _box(ax, (t, 2.0), f"y{k + 1}", _COLORS["o"])
+        _box(ax, (t, 2.0), f"$\\hat y_{k + 1}$", _COLORS["o"])
         _arrow(ax, (t, 1.25), (t, 1.75))
     if pattern == "many-to-many":
         ax.text(n_in - 1, 1.42, "context", ha="center",
-                va="bottom", fontsize=9, style="italic")
+                va="bottom", fontsize=9.5, style="italic")
         ax.axvline(n_in - 0.5, color="0.6", lw=1, ls=":")
+        ax.text((n_in - 1) / 2, -0.42, "encoder", ha="center", va="top", fontsize=9.5)
+        ax.text(n_in + (n_out - 1) / 2, -0.42, "decoder", ha="center", va="top",
+                fontsize=9.5)
     ax.set_xlim(-0.6, max(n_steps, 3) - 0.4)
-    ax.set_ylim(-0.45, 2.45)
+    ax.set_ylim(-0.8 if pattern == "many-to-many" else -0.45, 2.45)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(pattern, fontsize=11)
@@ -190,8 +210,8 @@ def draw_unrolled_toy(inputs, hidden, outputs, upto: int, wiring: str = "full",
 
     Each time step is one column: the input pair (green), the two hidden
     units stacked in a dashed frame (blue; the input reaches both) and one
-    output value (red, the first output unit; in the all-ones net both
-    outputs are equal). Values of steps after ``upto`` are shown as "?";
+    predicted output (red, the row :math:`\\hat y`: the first output unit;
+    in the all-ones net both outputs are equal). Values of steps after ``upto`` are shown as "?";
     the column of step ``upto`` is highlighted. Recurrent arrows go from
     each hidden unit to the next column's hidden units: to both
     (``"full"``) or to its own twin only (``"own"``).
@@ -207,8 +227,8 @@ def draw_unrolled_toy(inputs, hidden, outputs, upto: int, wiring: str = "full",
     wiring : {"full", "own"}
     ax : matplotlib Axes, optional
     weights : dict, optional
-        Text labels for the weights, e.g. ``{"U": "1", "W": "1", "V": "1"}``,
-        written in a legend line under the title.
+        Text labels for the weights, e.g. ``{"u": "1", "w_self": "0.5"}``,
+        written as the title instead of the wiring's description.
 
     Returns
     -------
@@ -265,15 +285,17 @@ def draw_unrolled_toy(inputs, hidden, outputs, upto: int, wiring: str = "full",
                         continue
                     _arrow(ax, ((t - 1) * dx + 0.42, y_unit[j]), (cx - 0.42, y_unit[i]),
                            color="#1f4e9c", alpha=1.0 if known else 0.35, lw=1.4)
-    ax.text(-1.25, y_x, "x", ha="right", va="center", fontsize=11)
-    ax.text(-1.25, sum(y_unit) / 2, "h", ha="right", va="center", fontsize=11)
-    ax.text(-1.25, y_o, "y", ha="right", va="center", fontsize=11)
+    ax.text(-1.25, y_x, "$x$", ha="right", va="center", fontsize=12)
+    ax.text(-1.25, sum(y_unit) / 2, "$h$", ha="right", va="center", fontsize=12)
+    ax.text(-1.25, y_o, "$\\hat y$", ha="right", va="center", fontsize=12)
     ax.set_xlim(-1.6, (T - 1) * dx + 1.1)
     ax.set_ylim(-1.1, 3.8)
     ax.axis("off")
-    label = "each unit reads both memory cells (W = ones)" if wiring == "full" \
-        else "each unit reads its own memory cell (W = I)"
     if weights:
-        label += "   " + ", ".join(f"{k} = {v}" for k, v in weights.items())
+        label = ", ".join(f"{k} = {v}" for k, v in weights.items())
+    elif wiring == "full":
+        label = "each unit reads both memory cells (W = ones)"
+    else:
+        label = "each unit reads its own memory cell (W = I)"
     ax.set_title(label, fontsize=10)
     return ax
