@@ -19,7 +19,7 @@ FLOAT_DTYPES = (np.float32, np.float64)
 class NonFiniteError(ValueError):
     """A float input holds NaN or inf (a ``ValueError``, so ``except ValueError`` sees it).
 
-    :func:`rnnlib.train` catches exactly this one to tell a diverged run
+    :func:`rnnlib.training.train` catches exactly this one to tell a diverged run
     (an intermediate overflowed) from a programming error.
     """
 

@@ -29,16 +29,16 @@ also take ``force={gate: value}`` in the forward functions.
 
 Registered here (each by its own module):
 
-==================  ========================================  ==============
-name                cell                                      options
-==================  ========================================  ==============
-``rnn``             Elman RNN, :mod:`rnnlib.rnn`              activation
+==================  =========================================  ==========
+name                cell                                       options
+==================  =========================================  ==========
+``rnn``             Elman RNN, :mod:`rnnlib.rnn`               activation
 ``lstm``            LSTM with forget gate, :mod:`rnnlib.lstm`  peephole
-``lstm_no_forget``  LSTM, f = 1                               peephole
-``lstm_coupled``    LSTM, f = 1 - i                           peephole
-``lstm_no_output``  LSTM, o = 1                               peephole
-``gru``             GRU, :mod:`rnnlib.gru`                    reset
-==================  ========================================  ==============
+``lstm_no_forget``  LSTM, f = 1                                peephole
+``lstm_coupled``    LSTM, f = 1 - i                            peephole
+``lstm_no_output``  LSTM, o = 1                                peephole
+``gru``             GRU, :mod:`rnnlib.gru`                     reset
+==================  =========================================  ==========
 
 The Jordan network (:mod:`rnnlib.jordan`) is not registered: its recurrence
 runs through the output layer (``W y_{t-1}``), so it is a whole model with
