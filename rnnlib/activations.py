@@ -227,7 +227,7 @@ _INTO = {
 
 
 def apply_activation(name: str, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``f(a)`` for the activation ``name`` of :data:`ACTIVATIONS`, into ``out`` if given.
+    """``f(a)`` for the activation ``name`` of ``ACTIVATIONS``, into ``out`` if given.
 
     Parameters
     ----------

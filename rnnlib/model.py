@@ -69,8 +69,8 @@ class ModelSpec:
         (many-to-one, outputs (N, K) from the final state).
     activation : the Elman RNN's nonlinearity ("tanh", "relu", "linear");
         only the "rnn" cell takes one.
-    cell_options : the cell's other options, a dict (e.g. ``{"reset":
-        "before"}`` for the GRU, ``{"peephole": True}`` for an LSTM); stored
+    cell_options : the cell's other options, a dict (for the GRU
+        ``{"reset": "before"}``, for an LSTM ``{"peephole": True}``); stored
         as sorted (key, value) pairs so that the spec stays hashable.
     dtype : "float64" (default) or "float32".
     """

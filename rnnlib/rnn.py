@@ -18,7 +18,7 @@ function :func:`rnn_step_forward` computes the same ``a_t`` and ``h_t``
 
 Masks (padding carries the state over) and ``truncate`` (BPTT(k)) are
 described in :mod:`rnnlib.sequence`. The activations come from
-:data:`rnnlib.activations.ACTIVATIONS`.
+``rnnlib.activations.ACTIVATIONS``.
 
 Registered as the cell ``"rnn"`` (option ``activation``) in
 :mod:`rnnlib.cells`.
