@@ -23,7 +23,7 @@ import numpy as np
 
 from ._validate import check_choice, check_positive_int, check_rng
 
-__all__ = ["init_rnn", "init_lstm", "init_gru", "init_jordan", "init_affine",
+__all__ = ["init_rnn", "init_lstm", "init_gru", "init_jordan", "init_affine", "LSTM_BLOCKS",
            "set_spectral_radius"]
 
 
@@ -62,6 +62,16 @@ def init_rnn(D, H, rng, dtype=np.float64):
             "b": _uniform(rng, (H,), s, dt)}
 
 
+#: the gate blocks each LSTM variant stacks in U, W, b, in this order
+#: (rnnlib.lstm documents the variants and re-exports this as LSTM_VARIANTS)
+LSTM_BLOCKS = {
+    "standard": ("i", "f", "g", "o"),
+    "no_forget": ("i", "g", "o"),
+    "coupled": ("i", "g", "o"),
+    "no_output": ("i", "f", "g"),
+}
+
+
 def init_lstm(D, H, rng, dtype=np.float64, forget_bias=1.0, variant="standard",
               peephole=False):
     """Parameters of an LSTM, gate blocks stacked (i, f, g, o) as in PyTorch.
@@ -86,14 +96,13 @@ def init_lstm(D, H, rng, dtype=np.float64, forget_bias=1.0, variant="standard",
     standard LSTM and 3 for the variants; with ``peephole``, ``p_i``,
     ``p_f``, ``p_o`` (H,) for the sigmoid gates the variant has.
     """
-    from .lstm import LSTM_VARIANTS  # the variants' block layouts live with the cell
     D = check_positive_int("D", D)
     H = check_positive_int("H", H)
     rng = check_rng(rng)
-    check_choice("variant", variant, tuple(LSTM_VARIANTS))
+    check_choice("variant", variant, tuple(LSTM_BLOCKS))
     if not isinstance(peephole, bool):
         raise TypeError(f"peephole: expected True or False, got {peephole!r}")
-    blocks = LSTM_VARIANTS[variant]
+    blocks = LSTM_BLOCKS[variant]
     n = len(blocks)
     dt = _dtype(dtype)
     s = 1.0 / np.sqrt(H)

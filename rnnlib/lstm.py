@@ -98,7 +98,7 @@ import numpy as np
 from ._validate import check_choice, check_width, check_float_array, check_params, check_sequence
 from .activations import sigmoid
 from .cells import Cell, check_force, register_cell
-from .init import init_lstm
+from .init import LSTM_BLOCKS, init_lstm
 from .sequence import (batch_first, bptt_loop, carry, check_state, check_truncate,
                        check_upstream, hidden_size, mask_time_major, readonly_view,
                        time_major)
@@ -108,12 +108,7 @@ __all__ = ["lstm_forward", "lstm_backward", "lstm_step_forward", "lstm_step_back
            "LSTM_GATES"]
 
 #: the blocks each variant stacks in U, W, b (in this order)
-LSTM_VARIANTS = {
-    "standard": ("i", "f", "g", "o"),
-    "no_forget": ("i", "g", "o"),
-    "coupled": ("i", "g", "o"),
-    "no_output": ("i", "f", "g"),
-}
+LSTM_VARIANTS = LSTM_BLOCKS
 
 #: the gates that ``force=`` may set
 LSTM_GATES = ("i", "f", "o")
