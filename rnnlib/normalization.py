@@ -12,6 +12,14 @@ an object). Layer normalization (Ba et al. 2016) normalises each row over its
 own features, so it behaves the same in training and inference and needs no
 state, which is why it is the usual choice inside recurrent networks.
 
+Padded batches: both batch norms take ``mask`` (N, T) for (N, T, F) input.
+The statistics are then taken over the valid positions only, so padding
+never shifts them (a batch padded to any length gives the same outputs and
+gradients on its valid steps); padded positions are normalised with the
+same statistics, send no gradient back, and receive none. Where fewer than
+two positions are valid (a step near the end of a ragged batch), the running
+estimates are left as they were (the unbiased variance needs two).
+
 The conventions (initial running mean 0 and variance 1, ``momentum=0.1``
 weighting the *new* batch, ``eps=1e-5`` inside the square root, unbiased
 variance in the running estimate) are those of ``torch.nn.BatchNorm1d`` and
@@ -22,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import (check_choice, check_float_array, check_params, check_real,
-                        check_shape)
+from ._validate import (check_choice, check_float_array, check_mask, check_params,
+                        check_real, check_shape)
 
 __all__ = [
     "batchnorm_forward", "batchnorm_backward",
@@ -57,7 +65,8 @@ def _check_common(x, params, momentum, eps, mode, ndims):
 # --- batch normalization ----------------------------------------------------
 
 def batchnorm_forward(x: np.ndarray, params: dict, state: dict | None = None,
-                      mode: str = "train", momentum: float = 0.1, eps: float = 1e-5):
+                      mode: str = "train", momentum: float = 0.1, eps: float = 1e-5,
+                      mask: np.ndarray | None = None):
     """Batch normalization of each feature over the batch.
 
     Training mode, over the ``m`` rows of the batch:
@@ -97,6 +106,8 @@ def batchnorm_forward(x: np.ndarray, params: dict, state: dict | None = None,
     mode : ``"train"`` or ``"eval"``.
     momentum : float in [0, 1], the weight ``p`` of the current batch.
     eps : float > 0, added to the variance.
+    mask : optional (N, T) of 0/1 for a 3-d ``x``: the statistics count only
+        the valid rows (module docstring).
 
     Returns
     -------
@@ -107,17 +118,17 @@ def batchnorm_forward(x: np.ndarray, params: dict, state: dict | None = None,
     """
     x, F, momentum, eps = _check_common(x, params, momentum, eps, mode, (2, 3))
     state = _check_state(state, (F,), "(F,)", x.dtype, mode)
+    w = _row_weights(mask, x)                               # (M, 1) or None
     x2 = x.reshape(-1, F)                                   # (M, F)
-    M = x2.shape[0]
+    M = x2.shape[0] if w is None else int(w.sum())
     if mode == "train":
         if M < 2:
-            raise ValueError(f"x: training-mode batch normalization needs at least 2 rows "
-                             f"per feature (M >= 2), got shape {x.shape}")
-        mu = x2.mean(axis=0)                                # (F,)
-        xc = x2 - mu
-        var = (xc * xc).mean(axis=0)                        # biased, (F,)
+            raise ValueError(f"x: training-mode batch normalization needs at least 2 "
+                             f"{'valid ' if w is not None else ''}rows per feature (M >= 2), "
+                             f"got {M} (shape {x.shape})")
+        mu, var, _ = _masked_stats(x2, w, axis=0)           # (F,), biased variance
         inv_std = 1.0 / np.sqrt(var + eps)
-        xhat = xc * inv_std                                 # (M, F)
+        xhat = (x2 - mu) * inv_std                          # (M, F)
         new_state = {
             "mean": (1.0 - momentum) * state["mean"] + momentum * mu,
             "var": (1.0 - momentum) * state["var"] + momentum * var * (M / (M - 1)),
@@ -128,8 +139,19 @@ def batchnorm_forward(x: np.ndarray, params: dict, state: dict | None = None,
         new_state = {"mean": state["mean"].copy(), "var": state["var"].copy()}
     y = params["gamma"] * xhat + params["beta"]
     cache = {"mode": mode, "xhat": xhat, "inv_std": inv_std,
-             "gamma": params["gamma"], "shape": x.shape}
+             "gamma": params["gamma"], "shape": x.shape, "w": w}
     return y.reshape(x.shape), new_state, cache
+
+
+def _row_weights(mask, x):
+    """The (N, T) mask of a 3-d x as (N * T, 1) row weights of x's dtype, or None."""
+    if mask is None:
+        return None
+    if x.ndim != 3:
+        raise ValueError(f"mask: a mask marks the valid steps of a (N, T, F) input, "
+                         f"got x of shape {x.shape}")
+    N, T, _ = x.shape
+    return check_mask(mask, N, T, x.dtype).reshape(N * T, 1)
 
 
 def _check_state(state, shape, doc, dtype, mode):
@@ -145,18 +167,47 @@ def _check_state(state, shape, doc, dtype, mode):
     return state
 
 
-def _bn_backward_rows(dy2, xhat, inv_std, gamma, train, axis):
-    """Shared backward of y = gamma * xhat + beta, statistics over ``axis``."""
+def _masked_stats(x, w, axis):
+    """Mean and biased variance over ``axis``, counting only rows with weight w = 1.
+
+    x : (..., F); w : 0/1 weights broadcastable to x's rows (None: all rows).
+    Returns mu, var (the reduced shape) and the count n (same, >= 0).
+    Where n = 0 the statistics are mean 0, variance 1 (nothing to normalise).
+    """
+    if w is None:
+        n = np.full(np.delete(x.shape, axis)[:-1], x.shape[axis], dtype=x.dtype)
+        mu = x.mean(axis=axis)
+        xc = x - np.expand_dims(mu, axis)
+        return mu, (xc * xc).mean(axis=axis), n[..., None]
+    n = w.sum(axis=axis)                                    # valid rows per group
+    safe = np.maximum(n, 1)
+    mu = (w * x).sum(axis=axis) / safe
+    xc = x - np.expand_dims(mu, axis)
+    var = (w * xc * xc).sum(axis=axis) / safe
+    var = np.where(n > 0, var, 1.0)                         # an all-padding group
+    return mu, var, n
+
+
+def _bn_backward_rows(dy2, xhat, inv_std, gamma, train, axis, w=None):
+    """Shared backward of y = gamma * xhat + beta, statistics over ``axis``.
+
+    ``w`` (0/1, broadcastable to the rows) marks the rows the statistics
+    were taken over; the other rows send and receive no gradient.
+    """
+    if w is not None:
+        dy2 = dy2 * w                                       # padding sends nothing
     dgamma_part = dy2 * xhat
     dxhat = dy2 * gamma                                     # through the scale
     if not train:
         return dxhat * inv_std, dgamma_part                 # affine in eval mode
-    m = dy2.shape[axis]
+    m = dy2.shape[axis] if w is None else np.maximum(w.sum(axis=axis, keepdims=True), 1)
     # through the batch mean and variance:
     # dx = inv_std / m * (m dxhat - sum dxhat - xhat * sum(dxhat * xhat))
     s1 = dxhat.sum(axis=axis, keepdims=True)
     s2 = (dxhat * xhat).sum(axis=axis, keepdims=True)
     dx = (inv_std / m) * (m * dxhat - s1 - xhat * s2)
+    if w is not None:
+        dx = dx * w                                         # padding receives nothing
     return dx, dgamma_part
 
 
@@ -187,9 +238,10 @@ def batchnorm_backward(dy: np.ndarray, cache: dict):
     check_shape("dy", dy, cache["shape"], "the shape of x")
     F = cache["shape"][-1]
     dy2 = dy.reshape(-1, F)                                 # (M, F)
+    w = cache["w"]
     dx, dg = _bn_backward_rows(dy2, cache["xhat"], cache["inv_std"], cache["gamma"],
-                               cache["mode"] == "train", axis=0)
-    grads = {"gamma": dg.sum(axis=0), "beta": dy2.sum(axis=0)}
+                               cache["mode"] == "train", axis=0, w=w)
+    grads = {"gamma": dg.sum(axis=0), "beta": (dy2 if w is None else dy2 * w).sum(axis=0)}
     return dx.reshape(cache["shape"]), grads
 
 
@@ -197,7 +249,7 @@ def batchnorm_backward(dy: np.ndarray, cache: dict):
 
 def temporal_batchnorm_forward(x: np.ndarray, params: dict, state: dict | None = None,
                                mode: str = "train", momentum: float = 0.1,
-                               eps: float = 1e-5):
+                               eps: float = 1e-5, mask: np.ndarray | None = None):
     """Batch normalization with separate statistics for each time step.
 
     The recurrent batch normalization of Cooijmans et al. (2016): at step
@@ -225,6 +277,9 @@ def temporal_batchnorm_forward(x: np.ndarray, params: dict, state: dict | None =
     mode : ``"train"`` or ``"eval"``.
     momentum : float in [0, 1].
     eps : float > 0.
+    mask : optional (N, T) of 0/1: the statistics of step t count only the
+        sequences valid at t; steps with fewer than 2 keep their running
+        estimates (module docstring).
 
     Returns
     -------
@@ -260,22 +315,24 @@ def temporal_batchnorm_forward(x: np.ndarray, params: dict, state: dict | None =
         rm = np.zeros((L, F), dtype=x.dtype)
         rv = np.ones((L, F), dtype=x.dtype)
         rm[:Tmax], rv[:Tmax] = mean0, var0
-        mu = x.mean(axis=0)                                 # (T, F)
-        xc = x - mu
-        var = (xc * xc).mean(axis=0)                        # (T, F), biased
+        w = None if mask is None else check_mask(mask, N, T, x.dtype)[:, :, None]  # (N, T, 1)
+        mu, var, n = _masked_stats(x, w, axis=0)            # (T, F), (T, F), (T, 1)
         inv_std = 1.0 / np.sqrt(var + eps)                  # (T, F)
-        xhat = xc * inv_std                                 # (N, T, F)
-        rm[:T] = (1.0 - momentum) * rm[:T] + momentum * mu
-        rv[:T] = (1.0 - momentum) * rv[:T] + momentum * var * (N / (N - 1))
+        xhat = (x - mu) * inv_std                           # (N, T, F)
+        p = np.where(n >= 2, momentum, 0.0)                 # no update from < 2 valid rows
+        unbiased = var * (n / np.maximum(n - 1, 1))
+        rm[:T] = (1.0 - p) * rm[:T] + p * mu
+        rv[:T] = (1.0 - p) * rv[:T] + p * unbiased
         new_state = {"mean": rm, "var": rv}
     else:
+        w = None if mask is None else check_mask(mask, N, T, x.dtype)[:, :, None]
         idx = np.minimum(np.arange(T), Tmax - 1)            # reuse the last step beyond T_max
         inv_std = 1.0 / np.sqrt(var0[idx] + eps)            # (T, F)
         xhat = (x - mean0[idx]) * inv_std
         new_state = {"mean": mean0.copy(), "var": var0.copy()}
     y = params["gamma"] * xhat + params["beta"]
     cache = {"mode": mode, "xhat": xhat, "inv_std": inv_std,
-             "gamma": params["gamma"], "shape": x.shape}
+             "gamma": params["gamma"], "shape": x.shape, "w": w}
     return y, new_state, cache
 
 
@@ -298,9 +355,11 @@ def temporal_batchnorm_backward(dy: np.ndarray, cache: dict):
     """
     dy = check_float_array("dy", dy, ndim=3, shape_doc="(N, T, F)", allow_empty=True)
     check_shape("dy", dy, cache["shape"], "(N, T, F)")
+    w = cache["w"]
     dx, dg = _bn_backward_rows(dy, cache["xhat"], cache["inv_std"], cache["gamma"],
-                               cache["mode"] == "train", axis=0)
-    grads = {"gamma": dg.sum(axis=(0, 1)), "beta": dy.sum(axis=(0, 1))}
+                               cache["mode"] == "train", axis=0, w=w)
+    grads = {"gamma": dg.sum(axis=(0, 1)),
+             "beta": (dy if w is None else dy * w).sum(axis=(0, 1))}
     return dx, grads
 
 

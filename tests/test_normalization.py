@@ -262,3 +262,87 @@ def test_bad_input():
     _, c = layernorm_forward(rng.standard_normal((2, 3)), p)
     with pytest.raises(ValueError, match="dy"):
         layernorm_backward(np.ones((3, 3)), c)
+
+
+# --- masks: padding never shifts the statistics --------------------------------
+
+def _ragged(rng, N=4, T=6, F=3):
+    x = rng.standard_normal((N, T, F)) + 0.5
+    lengths = np.array([6, 4, 2, 5])
+    mask = (np.arange(T)[None, :] < lengths[:, None]).astype(float)
+    return x, mask, lengths
+
+
+@pytest.mark.parametrize("temporal", [False, True])
+def test_padding_changes_nothing_on_valid_steps(temporal):
+    """The same batch padded to two lengths (with garbage in the padding) gives the
+    same outputs, running statistics and gradients on its valid steps."""
+    rng = np.random.default_rng(5)
+    x, mask, _ = _ragged(rng)
+    params = params_for(3, rng)
+    fwd, bwd = ((temporal_batchnorm_forward, temporal_batchnorm_backward) if temporal
+                else (batchnorm_forward, batchnorm_backward))
+    pad = 3
+    x_long = np.concatenate([x, 100 * rng.standard_normal((4, pad, 3))], axis=1)
+    x_long[:, :6][mask == 0] = -50.0                           # garbage where x is padding
+    mask_long = np.concatenate([mask, np.zeros((4, pad))], axis=1)
+    x_short = x.copy()
+    x_short[mask == 0] = 7.0                                   # other garbage
+    y1, st1, c1 = fwd(x_short, params, None, mask=mask)
+    y2, st2, c2 = fwd(x_long, params, None, mask=mask_long)
+    valid = mask.astype(bool)
+    np.testing.assert_allclose(y1[valid], y2[:, :6][valid], rtol=0, atol=1e-12)
+    T = 6 if temporal else None
+    np.testing.assert_allclose(st1["mean"][:T], st2["mean"][:T], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(st1["var"][:T], st2["var"][:T], rtol=0, atol=1e-12)
+    dy = rng.standard_normal(y1.shape)
+    dy_long = np.concatenate([dy, rng.standard_normal((4, pad, 3))], axis=1)
+    dx1, g1 = bwd(dy, c1)
+    dx2, g2 = bwd(dy_long, c2)
+    np.testing.assert_allclose(dx1[valid], dx2[:, :6][valid], rtol=0, atol=1e-12)
+    assert np.all(dx1[~valid] == 0) and np.all(dx2[:, 6:] == 0)   # padding receives nothing
+    for k in g1:
+        np.testing.assert_allclose(g1[k], g2[k], rtol=0, atol=1e-12)
+
+
+def test_masked_temporal_statistics_are_those_of_the_valid_sequences():
+    rng = np.random.default_rng(6)
+    x, mask, lengths = _ragged(rng)
+    params = {"gamma": np.ones(3), "beta": np.zeros(3)}
+    y, st, _ = temporal_batchnorm_forward(x, params, None, mask=mask, momentum=1.0)
+    for t in range(6):
+        rows = x[lengths > t, t]                                # the sequences valid at t
+        xhat = (rows - rows.mean(0)) / np.sqrt(rows.var(0) + 1e-5)
+        np.testing.assert_allclose(y[lengths > t, t], xhat, rtol=0, atol=1e-12)
+        if len(rows) >= 2:                                      # momentum 1: the batch's own
+            np.testing.assert_allclose(st["mean"][t], rows.mean(0), atol=1e-12)
+            np.testing.assert_allclose(st["var"][t], rows.var(0, ddof=1), atol=1e-12)
+        else:                                                   # too few: left at 0, 1
+            np.testing.assert_array_equal(st["mean"][t], 0.0)
+            np.testing.assert_array_equal(st["var"][t], 1.0)
+
+
+@pytest.mark.parametrize("temporal", [False, True])
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_masked_batchnorm_gradcheck(temporal, mode):
+    rng = np.random.default_rng(7)
+    x, mask, _ = _ragged(rng)
+    params = params_for(3, rng)
+    state = state_for((6, 3) if temporal else (3,), rng)
+    fwd, bwd = ((temporal_batchnorm_forward, temporal_batchnorm_backward) if temporal
+                else (batchnorm_forward, batchnorm_backward))
+
+    def f(x, params, mask=None):
+        y, _, cache = fwd(x, params, state, mode=mode, mask=mask)
+        return y, cache
+
+    errors = check_gradients(f, bwd, {"x": x}, params, rng, mask=mask)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_mask_needs_a_sequence_input():
+    p = {"gamma": np.ones(3), "beta": np.zeros(3)}
+    with pytest.raises(ValueError, match=r"mask: a mask marks the valid steps of a \(N, T, F\) input"):
+        batchnorm_forward(np.ones((5, 3)), p, mask=np.ones((5, 1)))
+    with pytest.raises(ValueError, match=r"mask: expected shape \(N, T\) = \(2, 4\), got \(2, 3\)"):
+        temporal_batchnorm_forward(np.ones((2, 4, 3)), p, mask=np.ones((2, 3)))
