@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_positive_int, check_rng, describe
+from ._validate import check_positive_int, check_real, check_rng, describe
 from .model import ModelSpec, check_model_params, initial_state, model_step_forward
 
 __all__ = ["greedy_decode", "sample_sequence", "beam_search", "make_step_fn",
@@ -197,15 +197,29 @@ def sample_sequence(step_fn, state, start_token, steps: int, temperature: float 
 
 
 def beam_search(step_fn, state, start_token: int, steps: int, width: int,
-                end_token: int | None = None) -> tuple[list, np.ndarray, dict]:
+                end_token: int | None = None, alpha: float = 0.0) -> tuple[list, np.ndarray, dict]:
     """Keep the ``width`` most likely partial sequences at every step.
 
-    .. math::  \\text{score}(y_{1:t}) = \\sum_{s \\le t} \\log p(y_s \\mid y_{<s})
+    .. math::  \\text{score}(y_{1:t}) = \\sum_{s \\le t} \\log p(y_s \\mid y_{<s}),
+               \\qquad \\text{ranked by } \\text{score} / t^{\\alpha}
 
     Each step expands every live beam by every token, and keeps the ``width``
     best of all the candidates (finished beams, those that emitted
     ``end_token``, compete with their final score and are not expanded).
-    Width 1 is greedy decoding. A beam is exact (it returns the most likely
+    Width 1 is greedy decoding.
+
+    Length normalisation: hypotheses are ranked by their score divided by
+    ``L ** alpha`` (L = number of emitted tokens; ``alpha=0``, the default,
+    is the plain sum). A score is a sum of log-probabilities, which are
+    negative and add up as a sequence grows, so the plain sum prefers short
+    sequences (a finished beam stops losing score). Dividing a negative
+    number by a growing ``L ** alpha`` brings it closer to 0: ``alpha > 0``
+    therefore *favours longer* hypotheses, undoing part (alpha < 1) or all
+    (alpha = 1, the mean log-probability per token) of the sum's bias
+    towards short ones. (Texts that say the division "penalises" long
+    outputs have the sign the wrong way round.) Live beams at a step all
+    have the same length, so alpha only changes how finished beams compete
+    with live ones and the final order. A beam is exact (it returns the most likely
     sequence of length ``steps``) when it can hold every prefix of length
     ``steps - 1``, i.e. ``width >= K**(steps - 1)``; width K is therefore
     exact for two steps, and beyond that an approximation (which the tests
@@ -219,21 +233,26 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
     steps : int >= 1, maximum number of tokens to emit.
     width : int >= 1, the beam width.
     end_token : optional int; a beam that emits it is finished.
+    alpha : float >= 0, the length-normalisation exponent.
 
     Returns
     -------
-    sequences : list of ``width`` int arrays (best first), each the emitted
+    sequences : list of ``width`` int arrays (best first by the normalised
+        score), each the emitted
         tokens (ending with ``end_token`` if it finished); fewer than
         ``width`` only if fewer candidates exist.
-    log_probs : (len(sequences),) their scores (sum of log-probabilities).
+    log_probs : (len(sequences),) their scores (sum of log-probabilities,
+        not normalised).
     tree : dict of arrays, one entry per node (node 0 is the root, the start
         token): ``"parent"`` (index of the parent node, -1 for the root),
         ``"token"``, ``"log_prob"`` (cumulative), ``"step"`` (0 for the root,
         t for the t-th emitted token), ``"kept"`` (True if the node was in
-        the beam after its step, False if pruned) and ``"finished"``.
+        the beam after its step, False if pruned), ``"finished"`` and
+        ``"normalized"`` (``log_prob / max(step, 1) ** alpha``, what ranks).
     """
     steps = check_positive_int("steps", steps)
     width = check_positive_int("width", width)
+    alpha = check_real("alpha", alpha, minimum=0.0)
     B0 = _state_batch(state)
     if B0 not in (None, 1):
         raise ValueError(f"state: beam_search decodes one sequence, expected state arrays "
@@ -246,6 +265,9 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
 
     # the tree, grown as lists
     parent, token, score, step_of, kept, finished = [-1], [int(start_token)], [0.0], [0], [True], [False]
+    def norm(node):                             # the score that ranks: score / L^alpha
+        return score[node] / max(step_of[node], 1) ** alpha
+
     live_nodes = np.array([0])                  # tree node of each live beam
     live_scores = np.array([0.0])
     live_tokens = np.array([int(start_token)], dtype=np.int64)
@@ -271,7 +293,8 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
         # compete: new candidates and finished beams
         pool_nodes = np.concatenate([np.arange(first_new, first_new + nb * K),
                                      np.array(done_nodes, dtype=np.int64)])
-        pool_scores = np.concatenate([cand, np.array([score[i] for i in done_nodes])])
+        pool_scores = np.concatenate([cand / t ** alpha,             # all of length t
+                                      np.array([norm(i) for i in done_nodes])])
         order = np.argsort(-pool_scores, kind="stable")[:width]
         best = pool_nodes[order]
         beam = [int(node) for node in best]
@@ -287,7 +310,7 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
         live_nodes = np.array(new_live)
         state = take_state(new_state, rows)
 
-    final = sorted(beam, key=lambda n: -score[n])
+    final = sorted(beam, key=lambda n: -norm(n))
     sequences = []
     for node in final:
         seq = []
@@ -301,7 +324,8 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
             "log_prob": np.array(score),
             "step": np.array(step_of, dtype=np.int64),
             "kept": np.array(kept, dtype=bool),
-            "finished": np.array(finished, dtype=bool)}
+            "finished": np.array(finished, dtype=bool),
+            "normalized": np.array([norm(n) for n in range(len(parent))])}
     return sequences, log_probs_out, tree
 
 

@@ -232,3 +232,30 @@ def test_bad_input():
     bi = ModelSpec(cell="gru", input="embedding", vocab=K, D=4, H=6, K=K, bidirectional=True)
     with pytest.raises(ValueError, match="bidirectional"):
         make_step_fn({}, bi)
+
+
+def test_length_normalisation_favours_longer_hypotheses():
+    """score / L^alpha: with alpha = 1 the two-token answer outranks the one-token one.
+
+    From the start token the model gives p(end) = 0.5, p(a) = 0.45; after "a",
+    p(end) = 0.95. Sums: [end] = log 0.5 = -0.69, [a, end] = log 0.45 + log 0.95
+    = -0.85, so the plain sum picks the short one; per token, -0.69 vs -0.43.
+    """
+    table = {0: np.log([0.05, 0.45, 0.5]), 1: np.log([0.01, 0.04, 0.95])}
+
+    def step_fn(tokens, state):
+        return np.stack([table[int(t)] for t in tokens]), state
+
+    plain, lp_plain, _ = beam_search(step_fn, None, 0, 3, width=2, end_token=2)
+    normed, lp_normed, tree = beam_search(step_fn, None, 0, 3, width=2, end_token=2, alpha=1.0)
+    assert [s.tolist() for s in plain] == [[2], [1, 2]]
+    assert [s.tolist() for s in normed] == [[1, 2], [2]]
+    np.testing.assert_allclose(lp_normed, [np.log(0.45 * 0.95), np.log(0.5)])   # raw sums
+    best = tree["finished"] & tree["kept"]
+    np.testing.assert_allclose(sorted(tree["normalized"][best]),
+                               sorted([np.log(0.45 * 0.95) / 2, np.log(0.5)]))
+    # alpha = 0 is the plain sum, and alpha may not be negative
+    same, _, _ = beam_search(step_fn, None, 0, 3, width=2, end_token=2, alpha=0.0)
+    assert [s.tolist() for s in same] == [s.tolist() for s in plain]
+    with pytest.raises(ValueError, match="alpha: expected a number >= 0.0, got -1"):
+        beam_search(step_fn, None, 0, 3, width=2, alpha=-1)
