@@ -1,13 +1,65 @@
 """The built HTML book in a real browser (Debian chromium driven by playwright).
 
 Run after the build (``bash scripts/test.sh`` always builds first). The pages
-are served from ``_build/html`` on 127.0.0.1; every request to any other
-host is blocked and counted, so the test also proves the book works offline.
-For every page: it loads, the console shows no error outside ``ALLOWED_CONSOLE``,
-math is typeset by MathJax, every image loads; a screenshot goes to
-``_build/screenshots/``. For every animation (``rnnlib.viz`` players and
-explorers): Play and the slider change the frame shown. Byte budgets: each
-page's HTML under 3 MB, each widget's embedded state under 1 MB.
+are found by globbing the build (every chapter to come is tested), served
+from ``_build/html`` on 127.0.0.1; every request to any other host is
+blocked and counted, so the test also proves the book works offline.
+
+Every page is opened at two widths, **1280 px** (a laptop) and **390 px**
+(a phone), and checked for what a reader sees. Each check collects every
+offending element of the page and asserts once, so one run lists them all
+(also written, for every page, to ``<build>/browser-report.txt``). Failure
+messages name the page, the width, the element and the measured against
+the allowed value.
+
+* loads: HTTP 200, no console error outside ``ALLOWED_CONSOLE``, MathJax has
+  typeset every formula, every image has loaded, no request left the host;
+  a full-page screenshot goes to ``<build>/screenshots/<page>@<width>.png``.
+* equations: a display equation (MathJax CHTML ``mjx-container[display]``)
+  must not be wider than the room it has: the text column, less the
+  equation number beside it. Measured: the width of its ``mjx-math``.
+* tables: no table wider than the text column.
+* code blocks: at most ``MAX_SCROLLING_SHARE`` = 10 % of a page's code-input
+  and output blocks (``div.cell_input pre``, ``div.cell_output pre``,
+  hidden cells opened) may need horizontal scrolling, i.e. have a line
+  longer than the column (at 1280 px the column shows 78 characters of the
+  theme's 14 px monospace). One block in ten is what a reader can be asked
+  to scroll, e.g. a table printed on purpose; a chapter where half the
+  blocks scroll hides its numbers. On phones the book's CSS wraps code and
+  output (``book/_ext/static/rnnbook.css``), so the same share applies.
+* controls: a widget control outside an ``rnnlib.viz`` player or explorer
+  (those are tested below) either changes what it shows when it moves (its
+  figure or text), or is live-only (``rnnlib.viz.live_interact``): then it
+  must be disabled, must not move when clicked or keyed, and a visible note
+  beside it must say that it runs only with a kernel (Binder, Jupyter).
+* glyphs: every CJK character on a page (the glossary's Chinese terms)
+  must render with a real glyph: drawn on a canvas in the element's own
+  font it must not look like a code point that no font has (U+0378), i.e.
+  not the empty box of a missing glyph. ``test_missing_glyph_check_sees_tofu``
+  proves the check fails on a browser without a CJK font.
+* images: an image's smallest text, on screen, must be at least
+  ``min text`` CSS px: the page's footnote text size at 1280 px (16 px in
+  this theme; measured on each page), and half of it (8 px) at 390 px,
+  where a reader zooms into a figure. The image's text size is computed,
+  not seen: its resolution (PNG ``pHYs``, which Matplotlib and
+  ``rnnlib.viz`` write; 96 px per inch if absent, SVG as CSS) gives the
+  CSS px of one point of the figure at the size shown, ``shown width /
+  natural width * dpi / 72``, and the book's figures use no text smaller
+  than ``FIGURE_MIN_FONT_PT`` = 10 pt (Matplotlib's default size). Example:
+  a figure made at 100 dpi, shown at its 1x width, has 10 pt text 13.9 px
+  tall, so at 1280 px it must be shown at >= 115 % of its 1x width
+  (figure.dpi >= 116, or a column-wide figure at most 5.97 in wide).
+  And sharp: at least ``SHARP_DENSITY`` = 2 image pixels per CSS px shown
+  (a 2x screen gets one image pixel per device pixel: IPython's
+  ``retina`` format, ``rnnlib.viz`` frames). Images under 48 px (icons) are
+  not checked.
+* labels: no hidden cell keeps MyST-NB's default label "Show code cell
+  content": solutions say "Solution", claim-check cells (``# claim: ...``)
+  say "Check".
+
+For every animation (``rnnlib.viz`` players and explorers), at 1280 px: Play
+and the slider change the frame shown. Byte budgets: each page's HTML under
+3 MB, each widget's embedded state under 1 MB.
 
 ``RNNBOOK_HTML`` may point at another built book (default ``_build/html``).
 """
@@ -19,6 +71,7 @@ import http.server
 import json
 import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,6 +81,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("RNNBOOK_HTML", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = HTML.parent / "screenshots"
+REPORT = HTML.parent / "browser-report.txt"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -35,6 +89,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 
 PAGE_BUDGET = 3_000_000      # bytes of HTML per page (widget state included)
 WIDGET_BUDGET = 1_000_000    # bytes of embedded state per widget
+
+#: The two widths every page is read at (CSS px) and their viewports.
+WIDTHS = (1280, 390)
+VIEWPORTS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
+
+#: Share of a page's code and output blocks that may need horizontal scrolling.
+MAX_SCROLLING_SHARE = 0.10
+#: The smallest text the book's figures use (points); Matplotlib's default size.
+FIGURE_MIN_FONT_PT = 10.0
+#: At 390 px the minimum on-screen text is this share of the footnote size.
+PHONE_TEXT_SHARE = 0.5
+#: Image pixels per CSS px an image needs to be sharp on a 2x screen.
+SHARP_DENSITY = 2.0
+#: Slack for rounding (px) and for the sharpness ratio.
+PX_SLACK, DENSITY_SLACK = 1.0, 0.97
 
 # Console errors that are not the book's fault. Each entry: (regex, reason).
 ALLOWED_CONSOLE = [
@@ -46,11 +115,17 @@ ALLOWED_CONSOLE = [
 WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]'
 
 
+def _is_redirect(path):
+    """Pages that only send the reader on (the build's index.html -> the preface)."""
+    head = path.read_text(encoding="utf-8", errors="replace")[:2000].lower()
+    return 'http-equiv="refresh"' in head
+
+
 def _pages():
     if not HTML.is_dir():
         return []
     return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                  if not p.relative_to(HTML).parts[0].startswith("_"))
+                  if not p.relative_to(HTML).parts[0].startswith("_") and not _is_redirect(p))
 
 
 PAGES = _pages()
@@ -58,6 +133,7 @@ NO_BUILD = pytest.mark.skipif(
     not PAGES, reason=f"no built book at {HTML}: run `bash scripts/book.sh` first "
                       "(scripts/test.sh always builds before testing)")
 PAGE_PARAMS = PAGES or ["(no build)"]
+PAGE_WIDTHS = [pytest.param(rel, w, id=f"{rel}@{w}") for rel in PAGE_PARAMS for w in WIDTHS]
 
 
 # --- fixtures ----------------------------------------------------------------
@@ -79,28 +155,37 @@ def site():
     server.server_close()
 
 
+def _launch(pw, **kwargs):
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                              headless=True, **kwargs)
+
+
 @pytest.fixture(scope="session")
-def browser():
+def playwright_api():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: `apt-get install -y chromium` "
                     "(scripts/test.sh does it)")
     sync_api = pytest.importorskip("playwright.sync_api")
     pw = sync_api.sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                  headless=True)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api):
+    chromium = _launch(playwright_api)
     yield chromium
     chromium.close()
-    pw.stop()
 
 
 class Visit:
     """One page opened in a fresh context, with its console and blocked requests."""
 
-    def __init__(self, browser, site, rel):
-        self.rel = rel
+    def __init__(self, browser, site, rel, width=1280):
+        self.rel, self.width = rel, width
         self.errors: list[str] = []
         self.blocked: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(viewport=VIEWPORTS[width])
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(
@@ -130,8 +215,8 @@ class Visit:
 def visit(browser, site):
     opened = []
 
-    def open_page(rel):
-        v = Visit(browser, site, rel)
+    def open_page(rel, width=1280):
+        v = Visit(browser, site, rel, width)
         opened.append(v)
         return v
 
@@ -157,36 +242,518 @@ def _wait_images(page, timeout=20_000):
         "() => Array.from(document.images).every(i => i.complete)", timeout=timeout)
 
 
-# --- every page ----------------------------------------------------------------
+def _wait_math(page, timeout=20_000):
+    """Wait for MathJax; return (math elements, typeset containers, TeX errors)."""
+    if page.locator(".math").count() == 0:
+        return 0, 0, 0
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+        " && document.querySelectorAll('mjx-container').length > 0", timeout=timeout)
+    page.evaluate("() => MathJax.startup.promise")
+    return (page.locator(".math").count(), page.locator("mjx-container").count(),
+            page.locator("mjx-merror").count())
+
+
+# --- what a reader sees: one visit per page and width, every check ----------------
+
+# Everything measured in one pass, before anything is opened or moved.
+MEASURE_JS = r"""
+async ({minFontPt}) => {
+  const art = document.querySelector('article.bd-article') || document.querySelector('main')
+              || document.body;
+  const cs = getComputedStyle(art);
+  const column = art.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const probe = document.createElement('aside');
+  probe.className = 'footnote-list brackets';
+  probe.innerHTML = '<aside class="footnote brackets"><span class="label">1</span><p>x</p></aside>';
+  art.appendChild(probe);
+  const footnotePx = parseFloat(getComputedStyle(probe.querySelector('p')).fontSize);
+  probe.remove();
+  const clip = (t, n) => (t || '').replace(/[\s\u00b6#]+/g, ' ').trim().slice(0, n || 60);
+  const section = el => {
+    const sec = el.closest('section');
+    const h = sec && sec.querySelector('h1, h2, h3, h4, h5');
+    return h ? clip(h.textContent, 50) : '';
+  };
+  const shown = el => el.getClientRects().length > 0 && el.getBoundingClientRect().width > 0;
+
+  const equations = Array.from(art.querySelectorAll('mjx-container[display]'))
+    .filter(shown).map((m, k) => {
+      const math = m.querySelector('mjx-math');
+      const box = m.closest('div.math');
+      const eqno = box && box.querySelector('.eqno');
+      const mml = m.querySelector('mjx-assistive-mml');
+      return {k, eqno: eqno ? clip(eqno.textContent, 12) : null,
+              content: math ? math.getBoundingClientRect().width : m.scrollWidth,
+              allowed: Math.min(m.clientWidth || column, column), column,
+              section: section(m), text: clip(mml ? mml.textContent : m.textContent, 40)};
+    });
+
+  const tables = Array.from(art.querySelectorAll('table')).filter(shown).map((t, k) => {
+    const cap = t.querySelector('caption'), row = t.querySelector('tr');
+    return {k, width: Math.max(t.getBoundingClientRect().width, t.scrollWidth), column,
+            name: clip(cap ? cap.textContent : (row ? row.textContent : ''), 50),
+            section: section(t), widget: !!t.closest('.jupyter-widgets')};
+  });
+
+  async function resolution(src) {
+    try {
+      const buf = new Uint8Array(await (await fetch(src)).arrayBuffer());
+      const sig = [137, 80, 78, 71, 13, 10, 26, 10];
+      if (!sig.every((b, i) => buf[i] === b)) {
+        const head = new TextDecoder().decode(buf.slice(0, 512));
+        return {dpi: 96, kind: /<svg/i.test(head) ? 'svg' : 'other', known: false};
+      }
+      const dv = new DataView(buf.buffer);
+      let pos = 8, dpi = null, density = null;
+      while (pos + 8 <= buf.length) {
+        const len = dv.getUint32(pos), type = String.fromCharCode(...buf.slice(pos + 4, pos + 8));
+        if (type === 'pHYs' && buf[pos + 16] === 1) dpi = dv.getUint32(pos + 8) * 0.0254;
+        if (type === 'tEXt') {
+          const txt = new TextDecoder('latin1').decode(buf.slice(pos + 8, pos + 8 + len));
+          if (txt.startsWith('rnnlib-density\0')) density = parseFloat(txt.split('\0')[1]);
+        }
+        if (type === 'IDAT' || type === 'IEND') break;
+        pos += 12 + len;
+      }
+      return {dpi: dpi || 96, kind: 'png', known: !!dpi, density};
+    } catch (e) { return {dpi: 96, kind: 'unreadable', known: false}; }
+  }
+  const images = [];
+  const imgs = Array.from(art.querySelectorAll('img')).filter(i => shown(i) && i.naturalWidth > 0
+      && i.getBoundingClientRect().width >= 48 && !i.closest('.rnnlib-overlays'));
+  for (const [k, i] of imgs.entries()) {
+    const r = i.getBoundingClientRect(), src = i.currentSrc || i.src;
+    const res = await resolution(src);
+    const widget = i.closest('.rnnlib-player') ? 'player frame'
+                 : i.closest('.rnnlib-explorer') ? 'explorer frame'
+                 : i.closest('.jupyter-widgets') ? 'widget image' : 'image';
+    const fig = i.closest('figure'), cap = fig && fig.querySelector('figcaption');
+    const name = src.startsWith('blob:') || src.startsWith('data:') ? '' : src.split('/').pop();
+    images.push({k, widget, name: clip(name, 24), caption: clip(cap ? cap.textContent : i.alt, 40),
+                 section: section(i), natural: i.naturalWidth, shown: r.width, ...res});
+  }
+
+  const labels = Array.from(art.querySelectorAll('details')).map(d => {
+    const sum = d.querySelector('summary');
+    const collapsed = sum && sum.querySelector('.collapsed');
+    const label = clip(collapsed ? collapsed.textContent : (sum ? sum.textContent : ''), 40);
+    const cell = d.closest('.cell');
+    const code = cell && cell.querySelector('.cell_input pre');
+    const first = code ? code.textContent.split('\n')[0].trim() : '';
+    return {label, section: section(d), first: clip(first, 60),
+            hideCell: !!(cell && cell.classList.contains('tag_hide-cell')),
+            claim: /^#\s*claim:/.test(first)};
+  });
+
+  // glyphs: every CJK character, drawn in its element's font, against a
+  // code point no font has (the missing-glyph box)
+  const CJK = /[\u2E80-\u2FFF\u3000-\u303F\u3040-\u30FF\u3100-\u312F\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF]/g;
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 96;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const key = (font, ch) => {
+    ctx.clearRect(0, 0, 96, 96); ctx.font = font; ctx.textBaseline = 'top';
+    ctx.fillStyle = '#000'; ctx.fillText(ch, 8, 8);
+    const d = ctx.getImageData(0, 0, 96, 96).data;
+    let h = 0, ink = 0;
+    for (let p = 3; p < d.length; p += 4) { h = (h * 31 + d[p]) >>> 0; if (d[p]) ink++; }
+    return ink ? ctx.measureText(ch).width.toFixed(2) + ':' + h : 'no ink';
+  };
+  const glyphs = [], refs = {}, seen = new Set();
+  const walker = document.createTreeWalker(art, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const chars = node.nodeValue.match(CJK);
+    if (!chars || !node.parentElement || !shown(node.parentElement)) continue;
+    const c = getComputedStyle(node.parentElement);
+    const font = `${c.fontStyle} ${c.fontWeight} 48px ${c.fontFamily}`;
+    if (!(font in refs)) refs[font] = new Set([key(font, '\u0378'), key(font, '\u0379')]);
+    for (const ch of chars) {
+      if (seen.has(font + ch)) continue;
+      seen.add(font + ch);
+      const k = key(font, ch);
+      if (k === 'no ink' || refs[font].has(k)) {
+        const owner = node.parentElement.closest('dt, dd, li, p, td, th') || node.parentElement;
+        glyphs.push({ch, code: 'U+' + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0'),
+                     text: clip(owner.textContent, 50), font: c.fontFamily.slice(0, 60)});
+      }
+    }
+  }
+  const cjkCount = seen.size;
+
+  // code blocks, hidden cells opened
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const blocks = Array.from(art.querySelectorAll('div.cell_input pre, div.cell_output pre'))
+    .filter(shown).map((p, k) => {
+      const lines = p.textContent.split('\n');
+      const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+      return {k, kind: p.closest('.cell_input') ? 'code' : 'output',
+              scrolls: p.scrollWidth > p.clientWidth + 1, content: p.scrollWidth,
+              visible: p.clientWidth, chars: longest.length, line: clip(longest, 60),
+              section: section(p)};
+    });
+  document.querySelectorAll('details').forEach(d => { d.open = false; });
+  return {column, footnotePx, equations, tables, images, labels, glyphs, cjkCount, blocks};
+}
+"""
+
+# What a control shows and how to describe it. ``el`` is the control's
+# widget element (.widget-slider, .widget-dropdown, ...).
+CONTROL_SELECTOR = (".widget-slider, .widget-text, .widget-textarea, .widget-dropdown, "
+                    ".widget-checkbox, .widget-toggle-button, .widget-toggle-buttons, "
+                    ".widget-button, .widget-radio, .widget-select, .widget-combobox, "
+                    ".widget-play, .widget-colorpicker, .widget-datepicker")
+
+CONTROL_STATE_JS = r"""el => {
+  const label = el.querySelector('.widget-label');
+  const kind = (el.className.match(/widget-(slider|textarea|text|dropdown|checkbox|toggle-buttons|toggle-button|button|radio|select|combobox|play|colorpicker|datepicker)/) || [, 'control'])[1];
+  const input = el.querySelector('input, select, textarea, button');
+  const readout = el.querySelector('.widget-readout');
+  const value = readout ? readout.textContent.trim()
+              : input ? (input.type === 'checkbox' ? String(input.checked) : (input.value || input.textContent || '').trim())
+              : el.textContent.trim();
+  const slider = el.querySelector('.noUi-target');
+  const disabled = !!((input && input.disabled) || (slider && slider.hasAttribute('disabled'))
+                      || (el.matches('button') && el.disabled));
+  const live = el.closest('.rnnbook-live-only');
+  let note = null;
+  if (live) {
+    const n = live.querySelector('.rnnbook-live-note');
+    note = n && n.getClientRects().length && getComputedStyle(n).display !== 'none'
+           ? n.textContent.replace(/\s+/g, ' ').trim() : '';
+  }
+  const inPlayer = !!el.closest('.rnnlib-player, .rnnlib-explorer');
+  return {name: (label && label.textContent.trim()) || (el.textContent || '').trim().slice(0, 30) || kind,
+          kind, value, disabled, liveOnly: !!live, note, inPlayer};
+}"""
+
+# A fingerprint of what a control's widget shows besides the control itself:
+# the pixels of its visible images and its visible text.
+OUTPUT_PRINT_JS = r"""el => {
+  const root = el.closest('.widget-interact') || el.closest('.cell_output') || el.closest('.cell')
+               || document.body;
+  let h = 0;
+  for (const i of root.querySelectorAll('img')) {
+    if (!i.getClientRects().length || !i.complete || !i.naturalWidth) continue;
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth; c.height = i.naturalHeight;
+    const x = c.getContext('2d'); x.drawImage(i, 0, 0);
+    const d = x.getImageData(0, 0, c.width, c.height).data;
+    for (let k = 0; k < d.length; k += 16) h = (h * 31 + d[k] + 7 * d[k + 1] + 13 * d[k + 2]) >>> 0;
+  }
+  const text = Array.from(root.querySelectorAll('.widget-output, .output, pre'))
+    .filter(e => !e.contains(el)).map(e => e.innerText).join('|');
+  return h + ':' + text.length + ':' + text.slice(0, 2000);
+}"""
+
+
+def _move(page, control, kind):
+    """Try to change a control the way a reader would (keyboard, click, typing)."""
+    try:
+        if kind == "slider":
+            handle = control.locator(".noUi-handle").first
+            box = control.locator(".noUi-base").first.bounding_box()
+            if box:  # a click on the track, 85 % along, moves the handle there
+                page.mouse.click(box["x"] + 0.85 * box["width"], box["y"] + box["height"] / 2)
+            handle.focus(timeout=500)
+            page.keyboard.press("End")
+        elif kind in ("dropdown", "select"):
+            sel = control.locator("select").first
+            options = sel.locator("option").all_inner_texts()
+            current = sel.evaluate("s => s.selectedIndex")
+            if len(options) > 1:
+                sel.select_option(index=(current + 1) % len(options), timeout=1000, force=True)
+        elif kind in ("text", "textarea", "combobox"):
+            box = control.locator("input, textarea").first
+            box.fill("2", timeout=1000, force=True)
+            box.press("Enter", timeout=1000)
+        elif kind == "radio":
+            control.locator("input").last.click(timeout=1000, force=True)
+        else:
+            control.locator("input, button").first.click(timeout=1000, force=True)
+    except Exception:  # a disabled control refuses: that is what it should do
+        pass
+    page.wait_for_timeout(600)
+
+
+def _check_controls(page):
+    """Offenders among the controls outside players and explorers (see module docstring)."""
+    out = []
+    controls = page.locator("article").locator(CONTROL_SELECTOR)
+    for k in range(controls.count()):
+        control = controls.nth(k)
+        try:
+            state = control.evaluate(CONTROL_STATE_JS)
+        except Exception:
+            continue
+        if state["inPlayer"] or control.evaluate("el => !el.getClientRects().length"):
+            continue
+        name = f"{state['kind']} {state['name']!r}"
+        control.scroll_into_view_if_needed()
+        before_print = control.evaluate(OUTPUT_PRINT_JS)
+        _move(page, control, state["kind"])
+        after = control.evaluate(CONTROL_STATE_JS)
+        moved = after["value"] != state["value"]
+        if state["liveOnly"]:
+            problems = []
+            if not state["disabled"]:
+                problems.append("is not disabled")
+            if moved:
+                problems.append(f"moved ({state['value']} -> {after['value']})")
+            note = state["note"] or ""
+            if not ("kernel" in note and "Binder" in note and "jupyter lab" in note):
+                problems.append("has no visible note saying it needs a kernel (Binder, "
+                                f"jupyter lab); note: {note[:60]!r}")
+            if problems:
+                out.append(f"live-only {name}: " + "; ".join(problems))
+        elif moved and control.evaluate(OUTPUT_PRINT_JS) == before_print:
+            out.append(f"{name} moves ({state['value']} -> {after['value']}) and nothing else "
+                       "changes: make it a precomputed explorer or viz.live_interact")
+    return out
+
+
+def _check_equations(m, width):
+    return [f"equation {e['eqno'] or '#' + str(e['k'] + 1)} in {e['section']!r} "
+            f"({e['text']!r}): {e['content']:.0f} px wide, room {e['allowed']:.0f} px "
+            f"(column {e['column']:.0f} px, less the equation number)"
+            for e in m["equations"] if e["content"] > e["allowed"] + PX_SLACK]
+
+
+def _check_tables(m, width):
+    return [f"table #{t['k'] + 1} in {t['section']!r} ({t['name']!r}"
+            f"{', in a widget' if t['widget'] else ''}): {t['width']:.0f} px wide, "
+            f"column {t['column']:.0f} px"
+            for t in m["tables"] if t["width"] > t["column"] + PX_SLACK]
+
+
+def _check_blocks(m, width):
+    blocks = m["blocks"]
+    scrolling = [b for b in blocks if b["scrolls"]]
+    if not blocks or len(scrolling) <= MAX_SCROLLING_SHARE * len(blocks):
+        return []
+    head = (f"{len(scrolling)} of {len(blocks)} code/output blocks need horizontal scrolling "
+            f"({len(scrolling) / len(blocks):.0%}; allowed {MAX_SCROLLING_SHARE:.0%}, "
+            f"i.e. {int(MAX_SCROLLING_SHARE * len(blocks))}):")
+    return [head] + [f"  {b['kind']} in {b['section']!r}: longest line {b['chars']} chars, "
+                     f"{b['content']} px in {b['visible']} px: {b['line']!r}" for b in scrolling]
+
+
+def _min_text_px(m, width):
+    return m["footnotePx"] * (1.0 if width >= 1000 else PHONE_TEXT_SHARE)
+
+
+def _check_images(m, width):
+    out, need = [], _min_text_px(m, width)
+    for i in m["images"]:
+        where = (f"{i['widget']} #{i['k'] + 1} in {i['section']!r}"
+                 + (f" ({i['caption']!r})" if i["caption"] else "")
+                 + (f" [{i['name']}]" if i["name"] else ""))
+        px_per_pt = i["shown"] / i["natural"] * i["dpi"] / 72.0
+        text = FIGURE_MIN_FONT_PT * px_per_pt
+        density = i["natural"] / i["shown"]
+        if text < need - 0.05:
+            inches = i["natural"] / i["dpi"]
+            out.append(f"{where}: {FIGURE_MIN_FONT_PT:g} pt text shows {text:.1f} px, "
+                       f"allowed >= {need:.1f} px (a {inches:.2f} in figure: {i['natural']} px "
+                       f"at {i['dpi']:.0f} dpi{'' if i['known'] else ' (assumed)'}, shown "
+                       f"{i['shown']:.0f} px wide, {i['shown'] / inches:.0f} px per inch; "
+                       f"needs >= {need * 72 / FIGURE_MIN_FONT_PT:.0f})")
+        if density < SHARP_DENSITY * DENSITY_SLACK:
+            out.append(f"{where}: not sharp on a 2x screen: {density:.2f} image px per CSS px, "
+                       f"need >= {SHARP_DENSITY:g} (image {i['natural']} px shown "
+                       f"{i['shown']:.0f} px wide; use the retina format)")
+    return out
+
+
+def _check_glyphs(m, width):
+    return [f"{g['code']} {g['ch']!r} in {g['text']!r} renders as a missing glyph "
+            f"(font {g['font']!r}): install a CJK font (fonts-noto-cjk)" for g in m["glyphs"]]
+
+
+def _check_labels(m, width):
+    out = []
+    for lab in m["labels"]:
+        where = f"hidden cell in {lab['section']!r} ({lab['first']!r})"
+        if re.search(r"show code cell content", lab["label"], re.I):
+            want = "Check" if lab["claim"] else "Solution"
+            out.append(f"{where} is labelled {lab['label']!r}: label it {want!r}")
+        elif lab["claim"] and "check" not in lab["label"].lower():
+            out.append(f"{where} checks a claim but is labelled {lab['label']!r}: label it 'Check'")
+        elif (lab["hideCell"] and re.search(r"exercise|solution", lab["section"], re.I)
+              and not lab["claim"] and "solution" not in lab["label"].lower()):
+            out.append(f"{where} is a solution labelled {lab['label']!r}: label it 'Solution'")
+    return out
+
+
+CHECKS = {"equations": _check_equations, "tables": _check_tables, "code blocks": _check_blocks,
+          "images": _check_images, "glyphs": _check_glyphs, "labels": _check_labels}
+
+_READ: dict = {}      # (rel, width) -> {"load": [...], "controls": [...], check: [...], "m": ...}
+
+
+def _read_page(browser, site, rel, width):
+    """Open ``rel`` at ``width`` once per session; every check's offenders."""
+    if (rel, width) in _READ:
+        return _READ[(rel, width)]
+    found = {"load": []}
+    v = Visit(browser, site, rel, width)
+    try:
+        page, load = v.page, found["load"]
+        if v.response is None or not v.response.ok:
+            load.append(f"HTTP {v.response and v.response.status}")
+        n_math, n_typeset, n_err = _wait_math(page)
+        if n_typeset < n_math:
+            load.append(f"{n_math} math elements, {n_typeset} typeset")
+        if n_err:
+            load.append(f"MathJax reported {n_err} TeX errors")
+        _wait_widgets(page)
+        _wait_images(page)
+        broken = page.evaluate(
+            "() => Array.from(document.images).filter(i => !(i.naturalWidth > 0))"
+            ".map(i => i.currentSrc || i.src || i.outerHTML.slice(0, 120))")
+        if broken:
+            load.append(f"images that did not load: {broken}")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{rel.replace('/', '__')[:-5]}@{width}.png"),
+                        full_page=True)
+        m = page.evaluate(MEASURE_JS, {"minFontPt": FIGURE_MIN_FONT_PT})
+        found["m"] = m
+        for name, check in CHECKS.items():
+            found[name] = check(m, width)
+        found["controls"] = _check_controls(page)
+        if v.blocked:
+            load.append(f"{len(v.blocked)} non-local requests blocked: {v.blocked[:5]}")
+        if v.unexpected_errors():
+            load.append(f"console errors: {v.unexpected_errors()}")
+    except Exception as err:  # the page could not be read: every check says so
+        found["error"] = f"{type(err).__name__}: {err}"
+    finally:
+        v.close()
+    _READ[(rel, width)] = found
+    return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report():
+    """Write every offender of the run, page by page, to <build>/browser-report.txt."""
+    yield
+    if not _READ:
+        return
+    lines = [f"Browser report: {len(_READ)} page visits ({', '.join(map(str, WIDTHS))} px). "
+             f"Screenshots: {SCREENSHOTS}", ""]
+    counts: dict = {}
+    for (rel, width), found in sorted(_READ.items()):
+        for check, items in found.items():
+            if check == "m" or not items:
+                continue
+            items = [items] if isinstance(items, str) else items
+            counts[check] = counts.get(check, 0) + 1
+            lines.append(f"== {rel} @ {width} px: {check}")
+            lines.extend(f"   {it}" for it in items)
+    lines.insert(1, "Failing (page, width) per check: " + (", ".join(
+        f"{c} {n}" for c, n in sorted(counts.items())) or "none"))
+    try:
+        REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _assert_check(browser, site, rel, width, check):
+    found = _read_page(browser, site, rel, width)
+    if "error" in found:
+        pytest.fail(f"{rel} @ {width} px: could not read the page: {found['error']}", pytrace=False)
+    items = found.get(check, [])
+    if items:
+        pytest.fail(f"{rel} @ {width} px, {check}: {len(items)} offending:\n  "
+                    + "\n  ".join(items), pytrace=False)
+
 
 @pytest.mark.browser
 @NO_BUILD
-@pytest.mark.parametrize("rel", PAGE_PARAMS)
-def test_page_loads_offline_with_math_images_and_no_errors(visit, rel):
-    v = visit(rel)
-    page = v.page
-    assert v.response is not None and v.response.ok, f"{rel}: HTTP {v.response and v.response.status}"
-    has_math = page.locator(".math").count() > 0
-    if has_math:
-        page.wait_for_function(
-            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-            " && document.querySelectorAll('mjx-container').length > 0", timeout=20_000)
-        page.evaluate("() => MathJax.startup.promise")
-        n_math = page.locator(".math").count()
-        n_typeset = page.locator("mjx-container").count()
-        assert n_typeset >= n_math, f"{rel}: {n_math} math elements, {n_typeset} typeset"
-        assert page.locator("mjx-merror").count() == 0, f"{rel}: MathJax reported a TeX error"
-    _wait_widgets(page)
-    _wait_images(page)
-    broken = page.evaluate(
-        "() => Array.from(document.images).filter(i => !(i.naturalWidth > 0))"
-        ".map(i => i.currentSrc || i.src || i.outerHTML.slice(0, 120))")
-    assert broken == [], f"{rel}: images that did not load: {broken}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__")[:-5] + ".png")),
-                    full_page=True)
-    assert v.blocked == [], f"{rel}: {len(v.blocked)} non-local requests blocked: {v.blocked[:5]}"
-    assert v.unexpected_errors() == [], f"{rel}: console errors: {v.unexpected_errors()}"
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_page_loads_offline_with_math_images_and_no_errors(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "load")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_display_equations_fit_the_column(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "equations")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_tables_fit_the_column(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "tables")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_few_code_blocks_scroll_sideways(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "code blocks")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_controls_work_or_say_they_need_a_kernel(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "controls")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_cjk_terms_render_with_real_glyphs(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "glyphs")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_image_text_large_enough_and_sharp(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "images")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.parametrize("rel, width", PAGE_WIDTHS)
+def test_hidden_cells_are_labelled_solution_or_check(browser, site, rel, width):
+    _assert_check(browser, site, rel, width, "labels")
+
+
+GLOSSARY = "book/appendix/glossary.html"
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.skipif(GLOSSARY not in PAGES, reason=f"no {GLOSSARY} in the build")
+def test_missing_glyph_check_sees_tofu(playwright_api, site):
+    """The glyph check must fail where no CJK font exists: a chromium whose
+    fontconfig sees only DejaVu draws the glossary's Chinese as empty boxes."""
+    dejavu = Path("/usr/share/fonts/truetype/dejavu")
+    if not dejavu.is_dir():
+        pytest.skip(f"{dejavu} missing (fonts-dejavu-core)")
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "fonts.conf"
+        conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+                        f"<fontconfig><dir>{dejavu}</dir><cachedir>{tmp}/cache</cachedir>"
+                        "</fontconfig>\n")
+        no_cjk = _launch(playwright_api, env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+        try:
+            v = Visit(no_cjk, site, GLOSSARY)
+            _wait_math(v.page)
+            m = v.page.evaluate(MEASURE_JS, {"minFontPt": FIGURE_MIN_FONT_PT})
+            v.close()
+        finally:
+            no_cjk.close()
+    assert m["cjkCount"] > 0, f"{GLOSSARY}: no CJK characters found at all"
+    assert len(m["glyphs"]) == m["cjkCount"], (
+        f"without a CJK font only {len(m['glyphs'])} of {m['cjkCount']} CJK characters "
+        "were reported missing: the glyph check cannot see tofu")
 
 
 # --- every animation -------------------------------------------------------------
@@ -194,19 +761,24 @@ def test_page_loads_offline_with_math_images_and_no_errors(visit, rel):
 WIDGET_PAGES = [p for p in PAGES if 'application/vnd.jupyter.widget-view+json'
                 in (HTML / p).read_text(encoding="utf-8", errors="replace")]
 
-# A fingerprint of the frame a widget shows: the Stack renders only its
-# selected child, so compare the pixels of the one visible image.
+# A fingerprint of the frame a widget shows: a Stack renders only its
+# selected child, so hash the pixels of the visible images (one frame, or a
+# background and the overlay drawn over it: rnnlib.viz layers).
 SHOWN_FRAME = """el => {
   const imgs = Array.from(el.querySelectorAll('img.widget-image'))
     .filter(i => i.offsetParent !== null && i.complete && i.naturalWidth > 0);
-  if (imgs.length !== 1) return 'shown=' + imgs.length;
-  const i = imgs[0], c = document.createElement('canvas');
-  c.width = i.naturalWidth; c.height = i.naturalHeight;
-  const ctx = c.getContext('2d'); ctx.drawImage(i, 0, 0);
-  const d = ctx.getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let k = 0; k < d.length; k += 4) h = (h * 31 + d[k] + 7 * d[k + 1] + 13 * d[k + 2]) >>> 0;
-  return 'frame:' + c.width + 'x' + c.height + ':' + h;
+  const layered = !!el.querySelector('.rnnlib-layers');
+  if (imgs.length !== (layered ? 2 : 1)) return 'shown=' + imgs.length;
+  let h = 0, size = '';
+  for (const i of imgs) {
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth; c.height = i.naturalHeight;
+    const ctx = c.getContext('2d'); ctx.drawImage(i, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    for (let k = 0; k < d.length; k += 4) h = (h * 31 + d[k] + 7 * d[k + 1] + 13 * d[k + 2] + 17 * d[k + 3]) >>> 0;
+    size += c.width + 'x' + c.height + ';';
+  }
+  return 'frame:' + size + ':' + h;
 }"""
 
 

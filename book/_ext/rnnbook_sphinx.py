@@ -17,6 +17,11 @@
    twice under Jupyter Book 1 (once with filename None, once with ""),
    and the second copy is a SyntaxError in the
    browser console on every page.
+4. ``static/rnnbook.css`` on every page: code and printed output wrap on
+   phones (no sideways scrolling at 390 px), the values under an animation
+   frame wrap. (``static/rnnbook-widgets.js``, on pages with widgets, also
+   disables the controls of ``rnnlib.viz.live_interact`` widgets, which need
+   a kernel, and shows their note.)
 """
 
 from __future__ import annotations
@@ -56,5 +61,6 @@ def setup(app):
     app.connect("config-inited", _execution_mode_from_env, priority=900)
     app.add_js_file(None, body=FONTAWESOME_CONFIG, priority=1)
     app.connect("html-page-context", _dedupe_scripts, priority=999)
+    app.add_css_file("rnnbook.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True,
             "env_version": 1}

@@ -116,6 +116,7 @@ def _image_stack(frames, labels, first=0, layers=None):
         background = _frame_image(layers[0])
         background.layout.grid_area = "frame"
         stack.layout.grid_area = "frame"
+        stack.add_class("rnnlib-overlays")
         view = widgets.GridBox([background, stack], layout=widgets.Layout(
             grid_template_areas='"frame"', grid_template_columns="minmax(0, 1fr)",
             width="100%"))

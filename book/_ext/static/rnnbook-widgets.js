@@ -87,6 +87,8 @@
       for (i = 0; i < edits.length; i++) { edits[i].setAttribute("contenteditable", "false"); }
       var controls = box.querySelectorAll(CONTROL);
       for (i = 0; i < controls.length; i++) {
+        if (controls[i].classList.contains("rnnbook-live-note") ||
+            controls[i].classList.contains("widget-html")) { continue; }
         if (!controls[i].classList.contains("rnnbook-disabled")) {
           controls[i].classList.add("rnnbook-disabled");
           controls[i].setAttribute("aria-disabled", "true");
@@ -116,10 +118,14 @@
   liveStyle.textContent =
     ".rnnbook-no-kernel .rnnbook-disabled { opacity: 0.45; cursor: not-allowed; }\n" +
     ".rnnbook-no-kernel .rnnbook-disabled * { pointer-events: none; }\n" +
+    // the note's own layout says display: none (hidden in Jupyter); the
+    // html-manager may apply that style after this script ran, so win by rule
+    ".rnnbook-no-kernel .rnnbook-live-note { display: block !important; }\n" +
     ".rnnbook-live-note { margin: 0.3em 0 0.6em 0; padding: 0.35em 0.6em;" +
     " border-left: 3px solid var(--pst-color-warning, #c80); font-size: 0.9em;" +
     " line-height: 1.4; white-space: normal; max-width: 100%; }\n" +
-    ".rnnbook-live-note .widget-html-content { white-space: normal; line-height: 1.4; }";
+    ".rnnbook-live-note, .rnnbook-live-note .widget-html-content { white-space: normal;" +
+    " line-height: 1.45 !important; height: auto !important; }";
   document.head.appendChild(liveStyle);
   function watch() {
     disableLiveOnly();
