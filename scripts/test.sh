@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: install Debian chromium if missing, create .venv with the
+# Run every test: install Debian chromium and the CJK font (fonts-noto-cjk,
+# for the glossary's Chinese terms) if missing, create .venv with the
 # test pins, build the book (jupyter-book build . --all -W -n --keep-going,
 # log in _build/build.log), then one pytest run over tests/ and book/:
 # unit and property tests, PyTorch parity, every notebook under nbval
@@ -13,15 +14,24 @@ cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1
 unset MPLBACKEND   # kernels need the inline backend; headless tests pick Agg anyway
 
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the browser test needs: chromium, and a CJK font, without
+# which the glossary's Chinese terms render as empty boxes (the test fails).
+apt_needed=""
+[ -x /usr/bin/chromium ] || apt_needed="chromium"
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_needed="$apt_needed fonts-noto-cjk"
+if [ -n "$apt_needed" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  echo "scripts/test.sh: installing Debian packages:$apt_needed (first time only; a few minutes)"
+  $SUDO apt-get update -q
+  # -q keeps apt's per-package lines (progress) but drops its progress bar
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $apt_needed
 fi
 
+echo "scripts/test.sh: Python environment (.venv, test pins)"
 bash scripts/env.sh test
 
 mkdir -p _build
+echo "scripts/test.sh: building the book (log: _build/build.log)"
 build_status=0
 RNNBOOK_ENV=test bash scripts/book.sh 2>&1 | tee _build/build.log || build_status=$?
 echo "$build_status" > _build/build-status
@@ -29,4 +39,5 @@ if [ "$build_status" != 0 ]; then
   echo "scripts/test.sh: the book build failed (exit $build_status); running the tests anyway" >&2
 fi
 
+echo "scripts/test.sh: running the tests"
 exec .venv/bin/python -m pytest --nbval-lax -p no:cacheprovider "$@"
