@@ -1,4 +1,4 @@
-"""Tests for rnnlib.gradient_flow: Jacobians through time of an Elman RNN."""
+"""Tests for rnnlib.chapters.ch03_vanishing_exploding: Jacobians through time of an Elman RNN."""
 
 import numpy as np
 import pytest
@@ -237,3 +237,28 @@ def test_inputs_not_modified():
     np.testing.assert_array_equal(J, J_copy)
     np.testing.assert_array_equal(params["W"], W)
     np.testing.assert_array_equal(cache["trace"]["a"], a)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_gradient_norm_vs_length_matches_separate_runs(activation):
+    from rnnlib.chapters.ch03_vanishing_exploding import gradient_norm_vs_length
+    rng = np.random.default_rng(7)
+    p = init_rnn(3, 5, rng)
+    p["W"] = set_spectral_radius(p["W"], 1.3)
+    x = rng.standard_normal((4, 25, 3))
+    _, cache = rnn_forward(x, None, p, activation)
+    lengths = [1, 7, 13, 25]
+    norms = gradient_norm_vs_length(cache, p, lengths)
+    assert norms.shape == (4, len(lengths))
+    for i, T in enumerate(lengths):
+        _, c_T = rnn_forward(x[:, :T], None, p, activation)     # a sequence of length T
+        expected = gradient_norm_vs_lag(c_T, p)[:, 0]            # ||dh_T/dh_0||
+        assert np.allclose(norms[:, i], expected, rtol=1e-12, atol=1e-300)
+    fro = gradient_norm_vs_length(cache, p, [25], ord="fro")[:, 0]
+    assert np.all(fro >= norms[:, -1] * (1 - 1e-12))
+    with pytest.raises(ValueError, match="lengths"):
+        gradient_norm_vs_length(cache, p, [0, 3])
+    with pytest.raises(ValueError, match="lengths"):
+        gradient_norm_vs_length(cache, p, [26])
+    with pytest.raises(ValueError, match="ord"):
+        gradient_norm_vs_length(cache, p, [3], ord=1)

@@ -45,7 +45,8 @@ from rnnlib._validate import check_choice, check_float_array, check_params, chec
 from rnnlib.activations import ACTIVATIONS
 
 __all__ = ["GAMMA", "step_jacobians", "jacobian_product", "jacobian_products",
-           "gradient_norm_vs_lag", "largest_singular_value", "spectral_radius",
+           "gradient_norm_vs_lag", "gradient_norm_vs_length",
+           "largest_singular_value", "spectral_radius",
            "jacobian_bound", "diagonal_scalar_rnn_params"]
 
 #: Upper bound of ``|f'|`` for each activation: the ``gamma`` of Pascanu et al.
@@ -186,6 +187,47 @@ def gradient_norm_vs_lag(cache, params, activation: str | None = None,
         raise ValueError(f"ord: expected 2 or 'fro', got {ord!r}")
     P = jacobian_products(step_jacobians(cache, params, activation))
     return np.linalg.norm(P, ord=ord, axis=(-2, -1))
+
+
+def gradient_norm_vs_length(cache, params, lengths, activation: str | None = None,
+                            ord: int | str = 2) -> np.ndarray:
+    """Norms ``||dh_T/dh_0||`` for several sequence lengths T, from one forward pass.
+
+    The product ``dh_T/dh_0 = J_T ... J_1`` is built forward, one step at a
+    time, and its norm taken only at the requested lengths, so one run of
+    length ``max(lengths)`` answers every shorter length (the first T steps
+    of a longer sequence are a sequence of length T).
+
+    .. math::  P_0 = I, \\qquad P_T = J_T P_{T-1}
+
+    Parameters
+    ----------
+    cache : dict, as for :func:`step_jacobians` (a forward pass of length T_total).
+    params : dict with ``"W"`` (H, H).
+    lengths : sequence of int, each in [1, T_total].
+    activation : str or None, the forward pass's activation (None: from the cache).
+    ord : 2 (spectral norm) or "fro" (Frobenius).
+
+    Returns
+    -------
+    norms : ndarray (N, len(lengths)); ``norms[:, i]`` is ``||dh_T/dh_0||``
+        for ``T = lengths[i]``.
+    """
+    if ord not in (2, "fro"):
+        raise ValueError(f"ord: expected 2 or 'fro', got {ord!r}")
+    J = step_jacobians(cache, params, activation)
+    N, T_total, H, _ = J.shape
+    lengths = [int(T) for T in np.atleast_1d(lengths)]
+    if not lengths or min(lengths) < 1 or max(lengths) > T_total:
+        raise ValueError(f"lengths: expected integers in [1, {T_total}], got {lengths}")
+    wanted = set(lengths)
+    P = np.broadcast_to(np.eye(H, dtype=J.dtype), (N, H, H)).copy()
+    found = {}
+    for t in range(1, max(lengths) + 1):                 # multiply J_t on the left
+        P = J[:, t - 1] @ P
+        if t in wanted:
+            found[t] = np.linalg.norm(P, ord=ord, axis=(-2, -1))
+    return np.stack([found[T] for T in lengths], axis=1)
 
 
 def largest_singular_value(W) -> float:
