@@ -50,6 +50,8 @@ from .losses import mse_loss, softmax_cross_entropy
 from .lstm import (LSTM_VARIANTS, lstm_backward, lstm_forward, lstm_gates_backward,
                    lstm_gates_forward, lstm_step_backward, lstm_step_forward)
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from .lstm_norm import (init_lstm_norm, lstm_norm_backward, lstm_norm_forward,
+                        lstm_norm_step_backward, lstm_norm_step_forward)
 
 # --- training toolkit (issue 3) -------------------------------------------
 from .clip import clip_by_global_norm, clip_by_value, global_norm

@@ -76,6 +76,15 @@ class Cell:
     init, step_forward, step_backward, forward, backward : the functions
         (signatures in the module docstring).
     module : the module that defines the cell.
+    couples_batch : True if one sequence's output depends on the other
+        sequences of its batch (batch statistics): its step function then
+        agrees with its sequence function only on unpadded batches, and it
+        cannot generate one token at a time.
+    truncates : False if the backward refuses ``truncate`` (full BPTT only).
+    stepwise : False if the sequence function is not its step function in a
+        loop (statistics over all steps, as in ``lstm_bn_input``): such a
+        cell cannot be unrolled one step at a time (teacher forcing with
+        sampled inputs, generation).
     """
 
     name: str
@@ -90,6 +99,9 @@ class Cell:
     forward: Callable
     backward: Callable
     module: str = ""
+    couples_batch: bool = False
+    truncates: bool = True
+    stepwise: bool = True
 
     def check_options(self, options: dict | None, where: str = "options") -> dict:
         """Every option of the cell with its value: ``options`` checked, defaults filled in."""

@@ -19,10 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import check_positive_int, check_real, check_rng, describe
+from .cells import get_cell
 from .model import ModelSpec, check_model_params, initial_state, model_step_forward
 
 __all__ = ["greedy_decode", "sample_sequence", "beam_search", "make_step_fn",
-           "initial_state", "log_softmax_rows", "take_state"]
+           "initial_state", "log_softmax_rows", "take_state", "check_generates"]
 
 
 # --------------------------------------------------------------------------
@@ -332,6 +333,15 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
 # --------------------------------------------------------------------------
 # a step function for the model of rnnlib.model
 
+def check_generates(cell, where):
+    """Refuse cells whose steps depend on the rest of the batch (batch statistics)."""
+    if get_cell(cell).couples_batch:
+        raise ValueError(f"{where}: cell {get_cell(cell).name!r} normalises with the statistics "
+                         f"of the batch, so one token at a time (and beams) would be normalised "
+                         f"by each other; generate with inference statistics "
+                         f"(rnnlib.lstm_norm, mode='eval') or use a cell without batch norm")
+
+
 def make_step_fn(params: dict, spec):
     """A step function for a token model built with :mod:`rnnlib.model`.
 
@@ -362,6 +372,7 @@ def make_step_fn(params: dict, spec):
         raise ValueError(f"spec.D: dense inputs are fed back as one-hot vectors, so D must equal "
                          f"K = {spec.K}, got D = {spec.D}")
     check_model_params(params, spec)
+    check_generates(spec.cell, "spec.cell")
 
     def step_fn(token_ids, state):
         token_ids = np.asarray(token_ids)

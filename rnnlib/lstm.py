@@ -74,12 +74,11 @@ Where normalization goes
 The pre-activations are the sum of two linear terms, ``U x_t`` and
 ``W h_{t-1}``, plus ``b``; everything non-linear happens in
 :func:`lstm_gates_forward`, which takes those pre-activations and the old
-cell. A normalised LSTM (batch norm on ``U x_t`` and ``W h_{t-1}`` with
-statistics per time step, Cooijmans et al. 2016; layer norm on the
-pre-activations, Ba et al. 2016) is therefore a module of its own that
-normalises the two terms, calls :func:`lstm_gates_forward` /
-:func:`lstm_gates_backward`, and registers itself as a cell; nothing here
-changes.
+cell. A normalised LSTM normalises the two terms (batch norm with
+statistics per time step, Cooijmans et al. 2016; layer norm, Ba et al.
+2016), and the cell before its output tanh: :mod:`rnnlib.lstm_norm` does
+that in a module of its own and registers the normalised LSTMs as cells;
+nothing here changed for them.
 
 Masks and ``truncate`` work as in :mod:`rnnlib.sequence`: at a masked step
 both the hidden state and the cell are carried over unchanged; BPTT(k)

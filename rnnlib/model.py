@@ -475,6 +475,9 @@ def _check_step_spec(spec):
     if spec.output != "every":
         raise ValueError(f"spec.output: expected 'every' (an output at each step), "
                          f"got {spec.output!r}")
+    if not get_cell(spec.cell).stepwise:
+        raise ValueError(f"spec.cell: cell {spec.cell!r} normalises with statistics over all "
+                         f"steps of a sequence, so it cannot run one step at a time")
 
 
 def _step_input(params, inputs_t, spec):

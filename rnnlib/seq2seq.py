@@ -38,7 +38,7 @@ from ._validate import check_choice, check_positive_int, check_rng, describe
 from .affine import affine_backward, affine_forward
 from .cells import get_cell
 from .embedding import check_ids, embedding_backward, embedding_forward, init_embedding
-from .generate import beam_search, greedy_decode, log_softmax_rows
+from .generate import beam_search, check_generates, greedy_decode, log_softmax_rows
 from .init import init_affine
 from .losses import softmax_cross_entropy
 from .model import ModelSpec, model_step_forward, sequence_ends
@@ -262,6 +262,7 @@ def seq2seq_step_fn(params: dict, src: np.ndarray, context: str = "both", src_ma
         search reorders its rows, so the context travels with each beam.
     """
     spec, opts, H, Dd = _structure(params, context, cell, cell_options)
+    check_generates(spec, "cell")
     check_ids("src", src, params["enc_embed"]["E"].shape[0])
     final, _ = _encode(params, src, spec, opts, H, src_mask)
     C = final[0]
