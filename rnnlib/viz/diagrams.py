@@ -196,7 +196,8 @@ def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,
         ax.text((n_in - 1) / 2, -0.42, "encoder", ha="center", va="top", fontsize=9.5)
         ax.text(n_in + (n_out - 1) / 2, -0.42, "decoder", ha="center", va="top",
                 fontsize=9.5)
-    ax.set_xlim(-0.6, max(n_steps, 3) - 0.4)
+    spare = max(3 - n_steps, 0) / 2            # centre patterns narrower than 3
+    ax.set_xlim(-0.6 - spare, n_steps - 0.4 + spare)
     ax.set_ylim(-0.8 if pattern == "many-to-many" else -0.45, 2.45)
     ax.set_aspect("equal")
     ax.axis("off")
