@@ -40,7 +40,7 @@ AGREED_KEYS = {
     "elman1990", "jordan1986", "werbos1990", "williams1989", "williams1990", "bengio1994",
     "hochreiter1997", "gers2000", "schuster1997", "pascanu2013", "cho2014", "sutskever2014",
     "ioffe2015", "bengio2015", "cooijmans2016", "ba2016", "laurent2016", "goodfellow2016",
-    "le2015", "karpathy2015",
+    "le2015", "karpathy2015", "hochreiter1991",
 }
 CHAPTER_LABELS = {"01_rnn": "ch-rnn", "02_bptt": "ch-bptt",
                   "03_vanishing_exploding": "ch-vanishing"}

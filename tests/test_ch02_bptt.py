@@ -1,4 +1,4 @@
-"""Tests for rnnlib.bptt: the by-hand BPTT of chapter 2 against the engine
+"""Tests for rnnlib.chapters.ch02_bptt: the by-hand BPTT of chapter 2 against the engine
 and against finite differences (float64, relative error < 1e-7)."""
 
 import numpy as np

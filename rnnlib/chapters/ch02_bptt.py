@@ -65,7 +65,7 @@ def _check_inputs(x, y, h0, params, out_params, activation, reduction):
     N, T, D = x.shape
     if not isinstance(params, dict) or "W" not in params:
         raise TypeError("params: expected a dict with 'U' (H, D), 'W' (H, H) and 'b' (H,), "
-                        f"got {v._describe(params)}")
+                        f"got {v.describe(params)}")
     H = np.shape(params["W"])[0]
     v.check_params(params, {"U": ((H, D), "(H, D)"), "W": ((H, H), "(H, H)"),
                             "b": ((H,), "(H,)")}, x.dtype, where="params")
@@ -73,12 +73,12 @@ def _check_inputs(x, y, h0, params, out_params, activation, reduction):
     v.check_shape("h0", h0, (N, H), "(N, H)")
     if not isinstance(out_params, dict) or "V" not in out_params:
         raise TypeError("out_params: expected a dict with 'V' (K, H) and 'c' (K,), "
-                        f"got {v._describe(out_params)}")
+                        f"got {v.describe(out_params)}")
     K = np.shape(out_params["V"])[0]
     v.check_params(out_params, {"V": ((K, H), "(K, H)"), "c": ((K,), "(K,)")},
                    x.dtype, where="out_params")
     if not isinstance(y, np.ndarray):
-        raise TypeError(f"y: expected an integer array of shape (N, T), got {v._describe(y)}")
+        raise TypeError(f"y: expected an integer array of shape (N, T), got {v.describe(y)}")
     if y.dtype.kind not in "iu":
         raise TypeError(f"y: expected integer class indices, got dtype {y.dtype}")
     v.check_shape("y", y, (N, T), "(N, T)")
