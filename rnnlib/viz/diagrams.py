@@ -191,11 +191,11 @@ def draw_io_pattern(pattern: str, ax=None, n_in: int | None = None,
         _arrow(ax, (t, 1.25), (t, 1.75))
     if pattern == "many-to-many":
         ax.text(n_in - 1, 1.42, "context", ha="center",
-                va="bottom", fontsize=9.5, style="italic")
+                va="bottom", fontsize=10, style="italic")
         ax.axvline(n_in - 0.5, color="0.6", lw=1, ls=":")
-        ax.text((n_in - 1) / 2, -0.42, "encoder", ha="center", va="top", fontsize=9.5)
+        ax.text((n_in - 1) / 2, -0.42, "encoder", ha="center", va="top", fontsize=10)
         ax.text(n_in + (n_out - 1) / 2, -0.42, "decoder", ha="center", va="top",
-                fontsize=9.5)
+                fontsize=10)
     spare = max(3 - n_steps, 0) / 2            # centre patterns narrower than 3
     ax.set_xlim(-0.6 - spare, n_steps - 0.4 + spare)
     ax.set_ylim(-0.8 if pattern == "many-to-many" else -0.45, 2.45)
