@@ -1,4 +1,5 @@
-"""Chapter 1 helpers (``book/01_rnn.ipynb``): the all-ones toy network and memory probes.
+"""Chapter 1 helpers (``book/01_rnn.ipynb``): the all-ones toy network, memory
+probes, training step by step against unrolled, and counting the work of a call.
 
 The toy network is the small linear RNN that the source notes use to show
 that a recurrent network has memory: ``D = 2`` inputs, ``H = 2`` hidden
@@ -19,6 +20,13 @@ All numerics go through :func:`rnnlib.rnn.rnn_forward` (``activation=
 "linear"``) and :func:`rnnlib.affine.affine_forward`; this module only
 builds the parameters and computes what the chapter shows; the diagrams
 that draw the results are in :mod:`rnnlib.viz.diagrams`.
+
+Source note [002] says that training on five data points in five rounds
+with five updates equals unrolling and updating once:
+:func:`train_round_by_round` and :func:`train_unrolled` run the two
+procedures. :func:`count_multiply_adds` counts the matrix products of any
+call (the chapter's check of "unrolling is more efficient" and "sharing
+reduces computation", with no clock).
 """
 
 from __future__ import annotations
