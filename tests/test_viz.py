@@ -300,6 +300,25 @@ def test_animate_trace_lstm_h16_t30_within_budget():
     assert frame_density(bytes(p.frames[3].value)) == 2.0
 
 
+def test_animate_trace_wraps_a_long_title_inside_the_frame():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rnnlib.viz.player import _title_height, _wrap_title
+
+    title = "An Elman RNN reading a random sequence of eight steps (sequence 0)"
+    wrapped = _wrap_title(title, 5.8)
+    assert wrapped.count("\n") == 1 and wrapped.replace("\n", " ") == title
+    rows = [("h", np.tanh(np.random.default_rng(0).standard_normal((8, 3))))]
+    fig, state = _drawn(rows, t=7, title=wrapped)
+    text = state["_title"]
+    assert text.get_text().endswith("t = 8")
+    box = text.get_window_extent(renderer=fig.canvas.get_renderer())
+    assert box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1   # nothing cut off
+    ax, _ = state["_axes"]["h"]
+    assert box.y0 > ax.get_window_extent().y1                 # above the heat map
+    assert _title_height(wrapped) == 0.5 and _wrap_title(None, 5.8) is None
+
+
 def test_animate_trace_text_and_colour_bars():
     # every text at least 10 pt: at 696 px shown in the 688 px column that
     # is 16.5 CSS px, the book's footnote size (see tests/test_browser.py)

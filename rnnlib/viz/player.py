@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html as _html
 import json
+import textwrap
 
 import ipywidgets as widgets
 import numpy as np
@@ -310,7 +311,7 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
             grid = fig.add_gridspec(len(rows), 2, width_ratios=(4.2, 1.0),
                                     height_ratios=row_heights,
                                     left=left_in / W_in, right=right, bottom=0.5 / H_in,
-                                    top=1 - (0.4 + (0.3 if title else 0)) / H_in,
+                                    top=1 - (0.4 + _title_height(title)) / H_in,
                                     hspace=0.45, wspace=wspace)
             animated = []
             for r, (key, values) in enumerate(rows):
@@ -377,7 +378,7 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
             bars.set_verts(_bar_verts(values[t]))
             for text, v in zip(texts, values[t]):
                 text.set_text(f"{v:+.2f}")
-        head = f"{title}   " if title else ""
+        head = f"{title}   " if title else ""   # title: already wrapped to the width
         state["_title"].set_text(f"{head}t = {first + t}")
         return state["_animated"]
 
@@ -385,13 +386,31 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
     return draw
 
 
+def _wrap_title(title, width_in):
+    """The title in lines that fit ``width_in`` at the title size (with "   t = 30")."""
+    if not title:
+        return None
+    # ~0.58 em per character of DejaVu Sans: characters per line at 12 pt,
+    # less the room of "   t = 100" that follows the last line
+    chars = max(12, int((width_in - 0.8) * 72 / (0.58 * FONT_SIZES["title"])) - 10)
+    return "\n".join(textwrap.wrap(str(title), width=chars))
+
+
+def _title_height(title):
+    """Inches above the first heat map for the (wrapped) title."""
+    return 0.3 + 0.2 * str(title).count("\n") if title else 0.0
+
+
 def _trace_layout(rows, annotate_max, title, figsize):
-    """``(annotated, row_heights, figsize, right)`` of :func:`animate_trace`'s figure."""
+    """``(annotated, row_heights, figsize, right)`` of :func:`animate_trace`'s figure.
+
+    ``title`` is the already wrapped title (:func:`_wrap_title`).
+    """
     annotated = [v.shape[1] <= annotate_max for _, v in rows]
     row_heights = [max(1.15, 0.3 + _UNIT_HEIGHT_IN * v.shape[1]) if a else 1.15
                    for (_, v), a in zip(rows, annotated)]
     if figsize is None:
-        figsize = (_WIDTH_IN, 0.6 + sum(row_heights) + (0.3 if title else 0.0))
+        figsize = (_WIDTH_IN, 0.6 + sum(row_heights) + _title_height(title))
     if np.ndim(figsize) != 1 or len(figsize) != 2 or min(figsize) <= 0:
         raise ValueError(f"figsize: expected two positive numbers (width, height), got {figsize!r}")
     right = 1 - ((_NUMBER_WIDTH_IN if any(annotated) else 0.0) + 0.15) / figsize[0]
@@ -493,6 +512,7 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     value_ranges = dict(value_ranges or {})
     panels = [(k, series[k]) for k in keys]  # each (T, H)
     rows = ([("x", x)] if x is not None else []) + panels
+    title = _wrap_title(title, figsize[0] if figsize is not None else _WIDTH_IN)
     annotated, row_heights, figsize, right = _trace_layout(rows, annotate_max, title, figsize)
     draw = _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                          value_ranges)
