@@ -516,7 +516,9 @@ def _check_controls(page):
 def _check_equations(m, width):
     return [f"equation {e['eqno'] or '#' + str(e['k'] + 1)} in {e['section']!r} "
             f"({e['text']!r}): {e['content']:.0f} px wide, room {e['allowed']:.0f} px "
-            f"(column {e['column']:.0f} px, less the equation number)"
+            f"(column {e['column']:.0f} px"
+            + (", less the equation number)" if e["eqno"] else ", less its indentation)"
+               if e["allowed"] < e["column"] - PX_SLACK else ")")
             for e in m["equations"] if e["content"] > e["allowed"] + PX_SLACK]
 
 
