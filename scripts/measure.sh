@@ -67,7 +67,7 @@ pages=$(cd _build/html && find . -name "*.html" -not -path "./_*" -printf "%s %P
   | awk '{printf "%s`%s` %.2f MB", sep, $2, $1 / 1e6; sep=", "}')
 vendor=$(du -b book/_vendor/widgets/embed-amd.js book/_vendor/mathjax/tex-mml-chtml.js 2>/dev/null \
   | awk '{printf "%s`%s` %.1f MB", sep, $2, $1 / 1e6; sep=", "}')
-bench=$(.venv/bin/python benchmarks/widget_frame.py 2>&1 | sed 's/^/    /')
+bench=$( (.venv/bin/python benchmarks/widget_frame.py 2>&1 || echo "(benchmark failed)") | sed 's/^/    /')
 
 cat <<MD
 ## Measured
