@@ -56,6 +56,7 @@ __all__ = [
     "markdown_text",
     "render_summary_markdown",
     "chapter_title",
+    "chapters_in_toc",
     "NOTES",
 ]
 
@@ -329,7 +330,30 @@ _CARD_STYLE = (
     ".claim-wrong{color:#cf222e}</style>")
 
 
-def render_claims_markdown(claims: list[dict]) -> str:
+def chapters_in_toc(toc: str | Path | None = None) -> set[str]:
+    """Chapter stems (``"02_bptt"``) whose notebook ``book/<stem>`` is listed in ``_toc.yml``."""
+    toc = REPO_ROOT / "_toc.yml" if toc is None else Path(toc)
+    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("file", "root") and isinstance(value, str):
+                    name = value.rsplit("/", 1)[-1]
+                    if value.startswith("book/") and re.match(r"^\d\d_", name):
+                        found.add(name.split(".")[0])
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    return found
+
+
+def render_claims_markdown(claims: list[dict], linked: set[str] | None = None) -> str:
     """Render claims as MyST markdown cards for the "Claims checked" appendix.
 
     One card per claim, stacked (so nothing is cut off on a narrow column):
@@ -348,6 +372,10 @@ def render_claims_markdown(claims: list[dict]) -> str:
     ----------
     claims : list of dict
         Rows from :func:`load_claims` (the five fields and ``chapter``).
+    linked : set of str, optional
+        The chapters whose pages are built (:func:`chapters_in_toc`); a
+        claim of another chapter names its notebook instead of linking to a
+        cell that is not in the book. Default: link every chapter.
 
     Returns
     -------
@@ -359,8 +387,12 @@ def render_claims_markdown(claims: list[dict]) -> str:
         for key in (*FIELDS, "chapter"):
             if key not in c:
                 raise ValueError(f"claims: row {c.get('id', '?')!r} has no field {key!r}")
-        checked = (f"{{ref}}`{_chapter_name(c['chapter'])}, the checking cell "
-                   f"<{cell_label(c['id'])}>`")
+        if linked is None or c["chapter"] in linked:
+            checked = (f"{{ref}}`{_chapter_name(c['chapter'])}, the checking cell "
+                       f"<{cell_label(c['id'])}>`")
+        else:
+            checked = (f"{_chapter_name(c['chapter'])} (`book/{c['chapter']}.ipynb`, "
+                       f"not yet in the book)")
         meta = (f"{_verdict_html(c['verdict'])} · source: {markdown_text(c['source'])}"
                 f" · checked in {checked} · `{c['id']}`")
         parts += [f"({row_label(c['id'])})=",
@@ -468,8 +500,12 @@ def chapter_title(chapter: str, book: str | Path | None = None) -> str:
 
 
 def render_summary_markdown(claims: list[dict]) -> str:
-    """A markdown table: claims per chapter and verdict, with a total row."""
-    head = "| chapter | " + " | ".join(f"{_SYMBOL[v]} {v}" for v in VERDICTS) + " | total |"
+    """A markdown table: claims per chapter and verdict, with a total row.
+
+    The columns are headed by the verdicts' marks only (narrow enough for a
+    phone); a line under the table says what each mark means.
+    """
+    head = "| chapter | " + " | ".join(_SYMBOL[v] for v in VERDICTS) + " | total |"
     lines = [head, "|---" * (len(VERDICTS) + 2) + "|"]
     for chapter in sorted({c["chapter"] for c in claims}):
         counts = count_by_verdict([c for c in claims if c["chapter"] == chapter])
@@ -479,4 +515,5 @@ def render_summary_markdown(claims: list[dict]) -> str:
     counts = count_by_verdict(claims)
     lines.append("| **all** | " + " | ".join(f"**{counts[v]}**" for v in VERDICTS)
                  + f" | **{len(claims)}** |")
+    lines += ["", "; ".join(f"{_SYMBOL[v]} {v}" for v in VERDICTS) + "."]
     return "\n".join(lines)

@@ -260,7 +260,9 @@ def test_summary_markdown_and_chapter_titles():
     rows = cl.load_claims()
     md = cl.render_summary_markdown(rows)
     assert md.splitlines()[0].startswith("| chapter |")
-    assert f"**{len(rows)}**" in md.splitlines()[-1]
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert f"**{len(rows)}**" in table[-1]
+    assert md.splitlines()[-1].startswith("\u2713 holds; \u25d0 holds with a condition")
     assert cl.chapter_title("02_bptt") == "Backpropagation through time"
 
 
@@ -268,3 +270,17 @@ def test_every_source_note_has_claims_in_the_book():
     rows = cl.load_claims()
     for note in cl.NOTES:
         assert cl.claims_from_note(rows, note), note
+
+
+def test_unlinked_chapters_name_their_notebook_and_toc_lists_the_chapters(tmp_path):
+    _write(tmp_path, "01_rnn.yml", GOOD)
+    rows = cl.load_claims(tmp_path)
+    md = cl.render_claims_markdown(rows, linked=set())
+    assert "<claim-" not in md and "`book/01_rnn.ipynb`, not yet in the book" in md
+    assert cl.render_claims_markdown(rows, linked={"01_rnn"}) == cl.render_claims_markdown(rows)
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: book/00_preface\nparts:\n  - chapters:\n"
+                   "      - file: book/01_rnn\n      - file: book/appendix/glossary\n"
+                   "      - file: book/03_x.ipynb\n", encoding="utf-8")
+    assert cl.chapters_in_toc(toc) == {"00_preface", "01_rnn", "03_x"}
+    assert {"01_rnn", "02_bptt", "03_vanishing_exploding"} <= cl.chapters_in_toc()
