@@ -8,7 +8,8 @@ from ``h_0 = 0``:
 
 .. math::
 
-    h_t = U x_t + W h_{t-1}, \\qquad o_t = V h_t .
+    h_t &= U x_t + W h_{t-1}, \\\\
+    o_t &= V h_t .
 
 Two wirings of the recurrent matrix ``W`` (H, H) are compared:
 
@@ -66,9 +67,11 @@ def toy_params(u: float = 1.0, w_self: float = 1.0, w_cross: float = 1.0,
 
     .. math::
 
-        U = u \\mathbf{1}_{H \\times D}, \\quad
-        W = w_\\text{self} I_H + w_\\text{cross} (\\mathbf{1}_{H \\times H} - I_H),
-        \\quad V = v \\mathbf{1}_{K \\times H}, \\quad b = 0, \\quad c = 0.
+        U &= u \\mathbf{1}_{H \\times D}, \\quad V = v \\mathbf{1}_{K \\times H}, \\\\
+        W &= w_\\text{self} I + w_\\text{cross} (\\mathbf{1} - I), \\\\
+        b &= 0, \\quad c = 0,
+
+    with ``1`` a matrix of ones and ``I`` the identity, both (H, H) in ``W``.
 
     ``u = w_self = w_cross = v = 1`` is the all-ones network with the fully
     connected recurrence; ``w_cross = 0`` lets each hidden unit read only its
@@ -133,7 +136,8 @@ def toy_forward(inputs, params_rnn: dict, params_out: dict,
 
     .. math::
 
-        h_t = U x_t + W h_{t-1} + b, \\qquad o_t = V h_t + c
+        h_t &= U x_t + W h_{t-1} + b, \\\\
+        o_t &= V h_t + c
 
     computed with ``rnn_forward(activation="linear")`` and ``affine_forward``.
 
@@ -205,9 +209,9 @@ def input_influence(x: np.ndarray, h0: np.ndarray, params: dict,
 
     .. math::
 
-        d_t = \\lVert h_t(x + \\delta e_s) - h_t(x) \\rVert_2, \\qquad t = 0, \\dots, T-1
+        d_t = \\lVert h_t(x + \\delta e_s) - h_t(x) \\rVert_2
 
-    where ``e_s`` marks time step ``s = step`` and ``delta`` is
+    for ``t = 0, ..., T-1``, where ``e_s`` marks time step ``s = step`` and ``delta`` is
     ``perturbation``. Because ``h_t`` is also the last state of the prefix
     ``x[:, :t+1]``, one run of length ``T`` gives the effect on ``h_T`` for
     every sequence length at once. ``d_t = 0`` for ``t < step``.
@@ -247,19 +251,21 @@ def input_influence(x: np.ndarray, h0: np.ndarray, params: dict,
 def linear_jordan_delay_mse(a, beta, delay: int = 1):
     """Stationary MSE of a scalar linear recursion asked to repeat a past input.
 
-    A linear Jordan network with one output, ``y_t = V(U x_t + W y_{t-1} + b) + c``,
-    collapses (whatever its hidden size) to ``y_t = a x_t + beta y_{t-1} + d``
-    with ``a = V U`` and ``beta = V W``. Its impulse response is geometric,
-    ``y_t = sum_k a beta^k x_{t-k}`` (plus a constant, zero at the optimum),
-    so for i.i.d. inputs of zero mean and unit variance the error against the
-    target ``x_{t - delay}`` is
+    A linear Jordan network with one output,
+    ``yhat_t = V(U x_t + W yhat_{t-1} + b) + c``, collapses (whatever its
+    hidden size) to ``yhat_t = a x_t + beta yhat_{t-1} + d`` with
+    ``a = V U`` and ``beta = V W``. Its impulse response is geometric,
+    ``yhat_t = sum_k a beta^k x_{t-k}`` (plus a constant, zero at the optimum),
+    so for i.i.d. inputs of zero mean and unit variance the mean squared
+    error against the target ``x_{t - n}``, ``n = delay``, is
 
     .. math::
 
-        \\mathbb{E}(y_t - x_{t-\\text{delay}})^2
-        = \\sum_k (a \\beta^k - [k = \\text{delay}])^2
-        = \\frac{a^2}{1 - \\beta^2} - 2 a \\beta^{\\text{delay}} + 1,
-        \\qquad |\\beta| < 1 .
+        & \\mathbb{E}(\\hat y_t - x_{t-n})^2 \\\\
+        & \\quad = \\sum_k (a \\beta^k - [k = n])^2 \\\\
+        & \\quad = \\frac{a^2}{1 - \\beta^2} - 2 a \\beta^{n} + 1
+
+    for ``|beta| < 1``.
 
     Its minimum over ``a, beta`` is
     ``1 - (delay/(delay+1))**delay / (delay+1)`` (3/4 for delay 1), never 0.
@@ -313,9 +319,9 @@ def train_round_by_round(x, y, params: dict, out: dict, lr: float
 
     .. math::
 
-        h_t = \\tanh(U x_t + W h_{t-1} + b), \\quad
-        L_t = \\operatorname{mse}(V h_t + c,\\, y_t), \\quad
-        \\theta \\leftarrow \\theta - \\eta\\, \\partial L_t / \\partial \\theta
+        h_t &= \\tanh(U x_t + W h_{t-1} + b), \\\\
+        L_t &= \\operatorname{mse}(V h_t + c,\\, y_t), \\\\
+        \\theta &\\leftarrow \\theta - \\eta\\, \\partial L_t / \\partial \\theta
 
     where ``h_{t-1}`` is the state the previous round computed, held fixed
     (a round cannot reach back into earlier rounds). This is the "one update
@@ -363,8 +369,8 @@ def train_unrolled(x, y, params: dict, out: dict, lr: float) -> tuple[dict, dict
 
     .. math::
 
-        L = \\sum_{t=1}^{T} \\operatorname{mse}(V h_t + c,\\, y_t), \\qquad
-        \\theta \\leftarrow \\theta - \\eta\\, \\partial L / \\partial \\theta
+        L &= \\sum_{t=1}^{T} \\operatorname{mse}(V h_t + c,\\, y_t), \\\\
+        \\theta &\\leftarrow \\theta - \\eta\\, \\partial L / \\partial \\theta
 
     with every ``h_t`` computed by ``rnn_forward`` at the same weights and
     ``dL/dtheta`` by ``rnn_backward`` (the loss is the sum of the per-step
