@@ -22,7 +22,7 @@ the allowed value.
 * code blocks: at most ``MAX_SCROLLING_SHARE`` = 10 % of a page's code-input
   and output blocks (``div.cell_input pre``, ``div.cell_output pre``,
   hidden cells opened) may need horizontal scrolling, i.e. have a line
-  longer than the column (at 1280 px the column shows 78 characters of the
+  longer than the column (at 1280 px the column shows 77 characters of the
   theme's 14 px monospace). One block in ten is what a reader can be asked
   to scroll, e.g. a table printed on purpose; a chapter where half the
   blocks scroll hides its numbers. On phones the book's CSS wraps code and
