@@ -17,5 +17,6 @@ from .batching import mask_from_lengths, minibatches, one_hot, pad_sequences, tr
 from .digits import as_sequences, load_digits
 from .tasks import (BINARY_BASELINE_CE, adding_baseline_mse, adding_problem, copy_baseline_ce,
                     copy_task, delayed_xor, parity)
+from .streams import segmented_sum_stream
 from .text import CORPORA, CharVocab, load_corpus, next_token_chunks
 from .timeseries import noisy_sine, sine_wave, windows

@@ -29,6 +29,8 @@ from rnnlib.viz.diagrams import (IO_PATTERNS, draw_io_pattern, draw_unrolled_toy
                                    draw_unrolling)
 from rnnlib.viz.draw import cmap_for_key, plot_heatmap, plot_series, plot_values
 from rnnlib.viz.explorer import precomputed_explorer
+from rnnlib.viz.gates import (connectivity_drawer, forced_gate_drawer, lstm_step_drawer,
+                              read_stage_labels, step_stage_labels)
 from rnnlib.viz.live import live_interact
 from rnnlib.viz.player import (MAX_WIDGET_BYTES, TRACE_KEYS, animate_trace,
                                frame_player, widget_payload_bytes)
@@ -41,4 +43,6 @@ __all__ = [
     "frame_player", "animate_trace", "precomputed_explorer", "live_interact",
     "widget_payload_bytes", "MAX_WIDGET_BYTES", "TRACE_KEYS",
     "draw_unrolling", "draw_io_pattern", "draw_unrolled_toy", "IO_PATTERNS",
+    "lstm_step_drawer", "step_stage_labels", "read_stage_labels", "forced_gate_drawer",
+    "connectivity_drawer",
 ]
