@@ -727,6 +727,76 @@ def test_hidden_cells_are_labelled_solution_or_check(browser, site, rel, width):
     _assert_check(browser, site, rel, width, "labels")
 
 
+def _widget_page(*boxes):
+    """A page that embeds ``boxes`` the way the book does (vendored scripts, in order)."""
+    from ipywidgets.embed import add_resolved_links, dependency_state
+
+    state = {}
+    for box in boxes:
+        state.update(dependency_state(box, drop_defaults=True))
+    add_resolved_links(state, drop_defaults=True)
+    views = "".join(
+        '<script type="application/vnd.jupyter.widget-view+json">'
+        + json.dumps({"version_major": 2, "version_minor": 0, "model_id": b.model_id})
+        + "</script>" for b in boxes)
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            "<script src='/_static/widgets/require.js'></script>"
+            "<script src='/_static/rnnbook-widgets.js'></script>"
+            "<script src='/_static/widgets/embed-amd.js'></script>"
+            '<script type="application/vnd.jupyter.widget-state+json">'
+            + json.dumps({"version_major": 2, "version_minor": 0, "state": state})
+            + "</script></head><body><article class='bd-article'><section><h2>self-test</h2>"
+            + views + "</section></article></body></html>")
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.skipif(not (HTML / "_static" / "rnnbook-widgets.js").exists(),
+                    reason="the build has no rnnbook-widgets.js")
+def test_live_only_rule_disables_live_interact_and_flags_plain_interact(browser, site):
+    """The static-book rule, on a page made here: ``viz.live_interact``'s controls
+    are disabled with their note (no offender); a plain ``ipywidgets.interactive``
+    is reported as controls that move without changing anything."""
+    widgets = pytest.importorskip("ipywidgets")
+    from rnnlib.viz import live_interact
+
+    def f(u=1.0, mode="a"):
+        print(f"u = {u}, mode = {mode}")
+
+    live = live_interact(f, u=widgets.FloatSlider(value=1.0, min=-2.0, max=2.0), mode=["a", "b"])
+    plain = widgets.interactive(f, u=widgets.FloatSlider(value=1.0, min=-2.0, max=2.0))
+    results = []
+    for box, name in ((live, "live"), (plain, "plain")):
+        body = _widget_page(box)
+        v = Visit.__new__(Visit)
+        v.rel, v.width, v.errors, v.blocked = f"selftest-{name}", 1280, [], []
+        v.context = browser.new_context(viewport=VIEWPORTS[1280])
+        v.context.route("**/*", v._route)
+        v.context.route("**/rnnbook-selftest.html", functools.partial(
+            lambda body, route, *_: route.fulfill(body=body, content_type="text/html"), body))
+        try:
+            v.page = v.context.new_page()
+            v.page.goto(f"{site}/book/rnnbook-selftest.html", wait_until="load")
+            v.page.wait_for_function(
+                "() => document.querySelectorAll('.widget-interact .noUi-handle').length > 0",
+                timeout=20_000)
+            v.page.wait_for_timeout(300)
+            if name == "live":
+                v.page.wait_for_function(
+                    "() => document.querySelector('.rnnbook-no-kernel .rnnbook-live-note')",
+                    timeout=10_000)
+            results.append(_check_controls(v.page))
+            if name == "live":
+                note = v.page.locator(".rnnbook-live-note").inner_text()
+                assert "jupyter lab book/rnnbook-selftest.ipynb" in note, note
+        finally:
+            v.close()
+    live_found, plain_found = results
+    assert live_found == [], f"live_interact in the static page: {live_found}"
+    assert any("slider 'u' moves" in item for item in plain_found), (
+        f"a plain interact was not reported: {plain_found}")
+
+
 GLOSSARY = "book/appendix/glossary.html"
 
 

@@ -95,14 +95,17 @@
           controls[i].title = "Needs a running Python kernel (Binder or Jupyter)";
         }
       }
+      // the note's HTML may be (re)written after the box appeared: complete
+      // whatever is not completed yet, every time (idempotent)
       var notes = box.querySelectorAll(".rnnbook-live-note");
       for (i = 0; i < notes.length; i++) {
         var note = notes[i];
-        if (note.getAttribute("data-rnnbook-shown")) { continue; }
-        note.setAttribute("data-rnnbook-shown", "1");
-        note.style.display = "";
-        var code = note.querySelector(".rnnbook-nb-path");
-        if (code) { code.textContent = "jupyter lab " + notebookPath(); }
+        if (note.style.display === "none") { note.style.display = ""; }
+        var code = note.querySelector(".rnnbook-nb-path:not([data-rnnbook-done])");
+        if (code) {
+          code.setAttribute("data-rnnbook-done", "1");
+          code.textContent = "jupyter lab " + notebookPath();
+        }
         var url = binderUrl(), span = note.querySelector(".rnnbook-binder");
         if (url && span && !span.querySelector("a")) {
           var link = document.createElement("a");
@@ -130,6 +133,12 @@
   function watch() {
     disableLiveOnly();
     new MutationObserver(disableLiveOnly).observe(document.body, {childList: true, subtree: true});
+    // the html-manager also rewrites a widget's contents and styles without
+    // adding elements (no childList mutation): look again for a few seconds
+    var runs = 0, timer = setInterval(function () {
+      disableLiveOnly();
+      if (++runs >= 20) { clearInterval(timer); }
+    }, 500);
   }
   if (document.body) { watch(); } else { document.addEventListener("DOMContentLoaded", watch); }
 })();
