@@ -15,6 +15,7 @@ a model or computes a gradient.
 * ``rnnlib.viz.live``: ``live_interact`` (``ipywidgets.interactive``
   whose controls are disabled, with a note saying where they run, in the
   static book, where no kernel is behind them).
+* :mod:`rnnlib.viz.beam`: ``draw_beam_tree`` (the tree of a beam search).
 * :mod:`rnnlib.viz.diagrams`: network diagrams (folded and unrolled,
   input/output patterns, the chapter-1 toy network with its values).
 
@@ -25,6 +26,7 @@ pixel size. Byte budget: 1 MB of embedded state per widget
 (``MAX_WIDGET_BYTES``), 3 MB per page.
 """
 
+from rnnlib.viz.beam import beam_tree_layout, draw_beam_tree
 from rnnlib.viz.diagrams import (IO_PATTERNS, draw_io_pattern, draw_unrolled_toy,
                                    draw_unrolling)
 from rnnlib.viz.draw import cmap_for_key, plot_heatmap, plot_series, plot_values
@@ -43,6 +45,7 @@ __all__ = [
     "frame_player", "animate_trace", "precomputed_explorer", "live_interact",
     "widget_payload_bytes", "MAX_WIDGET_BYTES", "TRACE_KEYS",
     "draw_unrolling", "draw_io_pattern", "draw_unrolled_toy", "IO_PATTERNS",
+    "draw_beam_tree", "beam_tree_layout",
     "lstm_step_drawer", "step_stage_labels", "read_stage_labels", "forced_gate_drawer",
     "connectivity_drawer",
 ]
