@@ -272,7 +272,7 @@ def _value_label(t, T, panels, digits, first=1):
         rows.append(f"<tr><td style='padding-right:0.6em'><b>{_html.escape(key)}</b></td>"
                     f"<td><code>{nums}</code></td></tr>")
     return (f"<div class='rnnlib-frame-label'>t = {t + first} of {first}..{T - 1 + first}"
-            f"<table style='font-size:80%'>{''.join(rows)}</table></div>")
+            f"<table>{''.join(rows)}</table></div>")
 
 
 #: Font sizes of :func:`animate_trace`, in points. None is below 10 pt (the
