@@ -105,8 +105,10 @@ def identity_derivative(x):
 def softmax(x, axis=-1):
     """Softmax along ``axis``, by log-sum-exp.
 
-    .. math:: \\mathrm{softmax}(x)_k = e^{x_k - m} / \\sum_j e^{x_j - m},
-              \\quad m = \\max_j x_j
+    .. math::
+
+        \\mathrm{softmax}(x)_k &= \\frac{e^{x_k - m}}{\\sum_j e^{x_j - m}}, \\\\
+        m &= \\max_j x_j
 
     Subtracting the maximum changes nothing mathematically and keeps every
     exponent <= 0, so nothing overflows; the largest entry contributes
@@ -121,7 +123,11 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """Log of the softmax along ``axis``, computed without forming the softmax.
 
-    .. math:: \\log \\mathrm{softmax}(x)_k = (x_k - m) - \\log \\sum_j e^{x_j - m}
+    .. math::
+
+        \\log \\mathrm{softmax}(x)_k &= (x_k - m) \\\\
+        &\\quad - \\log \\sum_j e^{x_j - m}, \\\\
+        m &= \\max_j x_j
 
     Exact in floating point even where the softmax itself underflows to 0
     (then this returns a large negative number, not ``-inf``).
@@ -134,8 +140,10 @@ def log_softmax(x, axis=-1):
 def softmax_jacobian(x):
     """Jacobian of the softmax of each row of ``x`` (softmax over the last axis).
 
-    .. math:: \\frac{\\partial\\, \\mathrm{softmax}(x)_i}{\\partial x_j}
-              = s_i (\\delta_{ij} - s_j), \\qquad s = \\mathrm{softmax}(x)
+    .. math::
+
+        \\frac{\\partial s_i}{\\partial x_j} &= s_i (\\delta_{ij} - s_j), \\\\
+        s &= \\mathrm{softmax}(x)
 
     Parameters
     ----------

@@ -42,9 +42,11 @@ def affine_forward(h, params):
 def affine_backward(do, cache):
     """Backward pass of :func:`affine_forward`.
 
-    .. math:: \\partial L/\\partial h_t = V^\\top \\delta_t, \\quad
-              \\partial L/\\partial V = \\sum_{n,t} \\delta_{n,t} h_{n,t}^\\top, \\quad
-              \\partial L/\\partial c = \\sum_{n,t} \\delta_{n,t}
+    .. math::
+
+        \\partial L/\\partial h_t &= V^\\top \\delta_t, \\\\
+        \\partial L/\\partial V &= \\sum_{n,t} \\delta_{n,t} h_{n,t}^\\top, \\\\
+        \\partial L/\\partial c &= \\sum_{n,t} \\delta_{n,t}
 
     Parameters
     ----------

@@ -2,9 +2,9 @@
 
 .. math::
 
-    \\overrightarrow{h}_t = \\mathrm{cell}_{fw}(x_t, \\overrightarrow{h}_{t-1}), \\qquad
-    \\overleftarrow{h}_t = \\mathrm{cell}_{bw}(x_t, \\overleftarrow{h}_{t+1}), \\qquad
-    h_t = [\\overrightarrow{h}_t ; \\overleftarrow{h}_t]
+    \\overrightarrow{h}_t &= \\mathrm{cell}_{fw}(x_t, \\overrightarrow{h}_{t-1}), \\\\
+    \\overleftarrow{h}_t &= \\mathrm{cell}_{bw}(x_t, \\overleftarrow{h}_{t+1}), \\\\
+    h_t &= [\\overrightarrow{h}_t ; \\overleftarrow{h}_t]
 
 Both directions start from zero states. The backward direction is the same
 cell run on the time-reversed sequence, its outputs reversed back, so

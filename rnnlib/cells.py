@@ -29,16 +29,23 @@ also take ``force={gate: value}`` in the forward functions.
 
 Registered here (each by its own module):
 
-==================  =========================================  ==========
-name                cell                                       options
-==================  =========================================  ==========
-``rnn``             Elman RNN, :mod:`rnnlib.rnn`               activation
-``lstm``            LSTM with forget gate, :mod:`rnnlib.lstm`  peephole
-``lstm_no_forget``  LSTM, f = 1                                peephole
-``lstm_coupled``    LSTM, f = 1 - i                            peephole
-``lstm_no_output``  LSTM, o = 1                                peephole
-``gru``             GRU, :mod:`rnnlib.gru`                     reset
-==================  =========================================  ==========
+==================  ========================  ==========
+name                cell                      options
+==================  ========================  ==========
+``rnn``             Elman RNN                 activation
+``lstm``            LSTM with forget gate     peephole
+``lstm_no_forget``  LSTM, f = 1               peephole
+``lstm_coupled``    LSTM, f = 1 - i           peephole
+``lstm_no_output``  LSTM, o = 1               peephole
+``lstm_bn``         LSTM, batch norm          none
+``lstm_bn_input``   LSTM, batch norm on U x   none
+``lstm_ln``         LSTM, layer norm          none
+``gru``             GRU                       reset
+==================  ========================  ==========
+
+The Elman RNN is registered by :mod:`rnnlib.rnn`, the first four LSTMs by
+:mod:`rnnlib.lstm`, the normalised ones by :mod:`rnnlib.lstm_norm` and the
+GRU by :mod:`rnnlib.gru`.
 
 The Jordan network (:mod:`rnnlib.jordan`) is not registered: its recurrence
 runs through the output layer (``W y_{t-1}``), so it is a whole model with

@@ -150,8 +150,10 @@ def sample_sequence(step_fn, state, start_token, steps: int, temperature: float 
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Sample each next token from the (tempered, top-k truncated) distribution.
 
-    .. math::  p_\\tau(k) \\propto \\exp(\\log p(k) / \\tau), \\quad
-               \\text{restricted to the } k \\text{ largest when top\\_k is set}
+    .. math::  p_\\tau(k) \\propto \\exp(\\log p(k) / \\tau)
+
+    over all tokens ``k``, or over the ``top_k`` likeliest only when
+    ``top_k`` is set.
 
     ``temperature`` -> 0 approaches greedy decoding, ``top_k=1`` is greedy.
 
@@ -202,7 +204,8 @@ def beam_search(step_fn, state, start_token: int, steps: int, width: int,
     """Keep the ``width`` most likely partial sequences at every step.
 
     .. math::  \\text{score}(y_{1:t}) = \\sum_{s \\le t} \\log p(y_s \\mid y_{<s}),
-               \\qquad \\text{ranked by } \\text{score} / t^{\\alpha}
+
+    and the hypotheses are ranked by ``score / t ** alpha``.
 
     Each step expands every live beam by every token, and keeps the ``width``
     best of all the candidates (finished beams, those that emitted
@@ -351,8 +354,11 @@ def make_step_fn(params: dict, spec):
     One call is one :func:`rnnlib.model.model_step_forward`, the same
     computation as one step of :func:`rnnlib.model.model_forward`:
 
-    .. math::  h_t = \\text{cell}(x_t, h_{t-1}), \\quad
-               \\log p_t = \\text{log\\_softmax}(V\\,\\text{LN}(h_t) + c)
+    .. math::
+
+        h_t &= \\text{cell}(x_t, h_{t-1}), \\\\
+        o_t &= V\\,\\text{LN}(h_t) + c, \\\\
+        \\log p_t &= \\log \\mathrm{softmax}(o_t)
 
     Returns
     -------

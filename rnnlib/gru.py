@@ -2,13 +2,18 @@
 
 .. math::
 
-    r_t &= \\sigma(U_r x_t + W_r h_{t-1} + b_r) \\quad &\\text{reset gate}\\\\
-    z_t &= \\sigma(U_z x_t + W_z h_{t-1} + b_z) \\quad &\\text{update gate}\\\\
-    n_t &= \\tanh(U_n x_t + b_n + r_t \\odot (W_n h_{t-1} + b_{hn}))
-          \\quad &\\text{candidate, reset="after"}\\\\
-    n_t &= \\tanh(U_n x_t + b_n + W_n (r_t \\odot h_{t-1}))
-          \\quad &\\text{candidate, reset="before"}\\\\
+    r_t &= \\sigma(U_r x_t + W_r h_{t-1} + b_r), \\\\
+    z_t &= \\sigma(U_z x_t + W_z h_{t-1} + b_z), \\\\
+    n_t &= \\tanh\\big(U_n x_t + b_n \\\\
+        &\\qquad + r_t \\odot (W_n h_{t-1} + b_{hn})\\big), \\\\
     h_t &= (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}
+
+with the reset gate ``r_t``, update gate ``z_t`` and candidate ``n_t`` of
+``reset="after"``; with ``reset="before"`` the candidate is
+
+.. math::
+
+    n_t = \\tanh(U_n x_t + b_n + W_n (r_t \\odot h_{t-1})).
 
 Gate blocks are stacked in PyTorch's order (r, z, n): ``U`` (3H, D),
 ``W`` (3H, H), ``b`` (3H,). ``b`` holds the summed input and hidden biases

@@ -2,8 +2,9 @@
 
 .. math::
 
-    a_t = U x_t + W y_{t-1} + b, \\qquad h_t = \\phi(a_t), \\qquad
-    y_t = V h_t + c
+    a_t &= U x_t + W y_{t-1} + b, \\\\
+    h_t &= \\phi(a_t), \\\\
+    y_t &= V h_t + c
 
 ``U`` (H, D), ``W`` (H, K), ``b`` (H,), ``V`` (K, H), ``c`` (K,); the output
 is linear (identity) and ``y0`` (N, K) is the output "before" step 0.

@@ -28,11 +28,12 @@ def softmax_cross_entropy(logits, y, mask=None):
 
     .. math::
 
-        L = -\\frac{1}{|V|} \\sum_{(n, t) \\in V} \\log \\mathrm{softmax}(o_{n,t})_{y_{n,t}},
-        \\qquad
-        \\frac{\\partial L}{\\partial o_{n,t}} = \\frac{\\hat y_{n,t} - \\mathrm{onehot}(y_{n,t})}{|V|}
+        L &= -\\frac{1}{|V|} \\sum_{(n, t) \\in V} \\log \\hat y_{n,t}[y_{n,t}], \\\\
+        \\frac{\\partial L}{\\partial o_{n,t}}
+        &= \\frac{\\hat y_{n,t} - \\mathrm{onehot}(y_{n,t})}{|V|}
 
-    where V is the set of valid steps (all N*T without a mask). The log of
+    where ``yhat_{n,t} = softmax(o_{n,t})`` and V is the set of valid steps
+    (all N*T without a mask). The log of
     the softmax is computed by log-sum-exp, so huge logits give finite
     losses.
 
@@ -76,8 +77,10 @@ def softmax_cross_entropy(logits, y, mask=None):
 def mse_loss(pred, target, mask=None):
     """Mean squared error over the valid elements.
 
-    .. math:: L = \\frac{1}{|V|} \\sum_{i \\in V} (p_i - y_i)^2, \\qquad
-              \\frac{\\partial L}{\\partial p_i} = \\frac{2 (p_i - y_i)}{|V|}
+    .. math::
+
+        L &= \\frac{1}{|V|} \\sum_{i \\in V} (p_i - y_i)^2, \\\\
+        \\frac{\\partial L}{\\partial p_i} &= \\frac{2 (p_i - y_i)}{|V|}
 
     Parameters
     ----------

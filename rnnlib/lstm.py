@@ -2,20 +2,15 @@
 
 .. math::
 
-    i_t &= \\sigma(U_i x_t + W_i h_{t-1} + b_i)
-        &\\text{input gate}\\\\
-    f_t &= \\sigma(U_f x_t + W_f h_{t-1} + b_f)
-        &\\text{forget gate}\\\\
-    g_t &= \\tanh(U_g x_t + W_g h_{t-1} + b_g)
-        &\\text{candidate}\\\\
-    o_t &= \\sigma(U_o x_t + W_o h_{t-1} + b_o)
-        &\\text{output gate}\\\\
-    c_t &= f_t \\odot c_{t-1} + i_t \\odot g_t
-        &\\text{cell state}\\\\
-    h_t &= o_t \\odot \\tanh(c_t)
-        &\\text{hidden state}
+    i_t &= \\sigma(U_i x_t + W_i h_{t-1} + b_i), \\\\
+    f_t &= \\sigma(U_f x_t + W_f h_{t-1} + b_f), \\\\
+    g_t &= \\tanh(U_g x_t + W_g h_{t-1} + b_g), \\\\
+    o_t &= \\sigma(U_o x_t + W_o h_{t-1} + b_o), \\\\
+    c_t &= f_t \\odot c_{t-1} + i_t \\odot g_t, \\\\
+    h_t &= o_t \\odot \\tanh(c_t),
 
-The gate blocks are stacked in PyTorch's order (i, f, g, o): ``U`` (4H, D),
+with the input gate ``i_t``, forget gate ``f_t``, candidate ``g_t``, output
+gate ``o_t``, cell state ``c_t`` and hidden state ``h_t``. The gate blocks are stacked in PyTorch's order (i, f, g, o): ``U`` (4H, D),
 ``W`` (4H, H), ``b`` (4H,), so one product ``x @ U.T`` gives all four
 pre-activations. ``b`` is PyTorch's ``bias_ih + bias_hh``.
 
@@ -39,9 +34,9 @@ variant        blocks in U, W, b    rule               Greff et al.
 
 .. math::
 
-    i_t = \\sigma(\\dots + p_i \\odot c_{t-1}), \\quad
-    f_t = \\sigma(\\dots + p_f \\odot c_{t-1}), \\quad
-    o_t = \\sigma(\\dots + p_o \\odot c_t).
+    i_t &= \\sigma(\\dots + p_i \\odot c_{t-1}), \\\\
+    f_t &= \\sigma(\\dots + p_f \\odot c_{t-1}), \\\\
+    o_t &= \\sigma(\\dots + p_o \\odot c_t).
 
 Each variant is registered as a cell of its own (:mod:`rnnlib.cells`):
 ``"lstm"``, ``"lstm_no_forget"``, ``"lstm_coupled"``, ``"lstm_no_output"``,
@@ -153,9 +148,12 @@ def lstm_gates_forward(z, c_prev, params, variant="standard", peephole=False, fo
 
     .. math::
 
-        i = \\sigma(z_i + p_i c_{t-1}), \\; f = \\sigma(z_f + p_f c_{t-1}), \\;
-        g = \\tanh z_g, \\; c_t = f c_{t-1} + i g, \\;
-        o = \\sigma(z_o + p_o c_t), \\; h_t = o \\tanh c_t
+        i &= \\sigma(z_i + p_i c_{t-1}), \\\\
+        f &= \\sigma(z_f + p_f c_{t-1}), \\\\
+        g &= \\tanh z_g, \\\\
+        c_t &= f c_{t-1} + i g, \\\\
+        o &= \\sigma(z_o + p_o c_t), \\\\
+        h_t &= o \\tanh c_t
 
     (peephole terms only with ``peephole=True``; variants as in the module
     docstring).
@@ -277,8 +275,10 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, variant="standard", peephole=
                       force=None):
     """One LSTM step (equations in the module docstring), gates named.
 
-    .. math:: z = U x_t + W h_{t-1} + b, \\quad
-              (i, f, g, o, c_t, h_t) = \\text{gates}(z, c_{t-1})
+    .. math::
+
+        z &= U x_t + W h_{t-1} + b, \\\\
+        (i, f, g, o, c_t, h_t) &= \\text{gates}(z, c_{t-1})
 
     Parameters
     ----------
@@ -613,8 +613,8 @@ def lstm_backward(dh, cache, dc=None, truncate=None):
 
     .. math::
 
-        \\bar c_t = \\partial L/\\partial c_t + f_{t+1} \\odot \\bar c_{t+1}
-                    + \\bar h_t \\odot o_t \\odot (1 - \\tanh^2 c_t),
+        \\bar c_t &= \\partial L/\\partial c_t + f_{t+1} \\odot \\bar c_{t+1} \\\\
+        &\\quad + \\bar h_t \\odot o_t \\odot (1 - \\tanh^2 c_t),
 
     the gate gradients are ``di = c̄ g``, ``df = c̄ c_{t-1}``, ``dg = c̄ i``,
     ``do = h̄ tanh c_t``, each times its activation's derivative, and the

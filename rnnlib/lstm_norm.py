@@ -7,9 +7,9 @@ output tanh) are normalised:
 
 .. math::
 
-    z_t &= N_x(U x_t) + N_h(W h_{t-1}) + b \\\\
-    (i, f, o) &= \\sigma(z_{i,f,o}), \\quad g = \\tanh z_g, \\quad
-    c_t = f \\odot c_{t-1} + i \\odot g \\\\
+    z_t &= N_x(U x_t) + N_h(W h_{t-1}) + b, \\\\
+    (i, f, o) &= \\sigma(z_{i,f,o}), \\quad g = \\tanh z_g, \\\\
+    c_t &= f \\odot c_{t-1} + i \\odot g, \\\\
     h_t &= o \\odot \\tanh N_c(c_t)
 
 ======================  ==================================  ====================

@@ -282,11 +282,12 @@ def model_forward(params: dict, inputs: np.ndarray, spec: ModelSpec,
     """Forward pass of the composed model.
 
     .. math::
-        x_t = E[\\text{id}_t] \\text{ (or the input)}, \\quad
-        h_t = \\text{cell}(x_t, h_{t-1}), \\quad
-        o_t = V\\, \\text{LN}(h_t) + c
 
-    With ``output="last"`` only the final state is read out: ``o = V h_T + c``
+        x_t &= E[\\text{id}_t], \\\\
+        h_t &= \\text{cell}(x_t, h_{t-1}), \\\\
+        o_t &= V\\, \\text{LN}(h_t) + c
+
+    (with ``input="dense"``, ``x_t`` is the input itself). With ``output="last"`` only the final state is read out: ``o = V h_T + c``
     (for a bidirectional layer, ``h_T`` of the forward direction and ``h_1``
     of the backward one). With a mask, ``T`` is each sequence's own last
     valid step (and ``1`` its first).
@@ -388,10 +389,17 @@ def model_loss(params: dict, inputs: np.ndarray, targets: np.ndarray, spec: Mode
                mask: np.ndarray | None = None) -> tuple[float, dict]:
     """Loss of the composed model and its gradient for every parameter.
 
+    With ``loss="xent"``,
+
     .. math::
-        L = -\\frac{1}{|\\text{valid}|}\\sum_{n,t \\text{ valid}} \\log \\hat y_{n,t}[y_{n,t}]
-        \\quad \\text{(xent)}, \\qquad
-        L = \\text{mean}\\,(o - y)^2 \\quad \\text{(mse)}
+
+        L = -\\frac{1}{|V|} \\sum_{(n,t) \\in V} \\log \\hat y_{n,t}[y_{n,t}]
+
+    with ``yhat = softmax(o)`` and V the valid steps; with ``loss="mse"``,
+
+    .. math::
+
+        L = \\text{mean}\\,(o - y)^2 .
 
     Parameters
     ----------
@@ -507,9 +515,13 @@ def model_step_forward(params: dict, spec: ModelSpec, inputs_t: np.ndarray,
     """One time step of the model of :func:`model_forward`.
 
     .. math::
-        x_t = E[\\text{id}_t] \\text{ (or one-hot, or the input)}, \\quad
-        (h_t, \\dots) = \\text{cell}(x_t, \\text{state}_{t-1}), \\quad
-        o_t = V\\, \\text{LN}(h_t) + c
+
+        x_t &= E[\\text{id}_t], \\\\
+        (h_t, \\dots) &= \\text{cell}(x_t, \\text{state}_{t-1}), \\\\
+        o_t &= V\\, \\text{LN}(h_t) + c
+
+    (with dense input, ``x_t`` is the one-hot vector of ``id_t`` when ids
+    are given, or the input itself).
 
     Parameters
     ----------

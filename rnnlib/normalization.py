@@ -71,15 +71,19 @@ def batchnorm_forward(x: np.ndarray, params: dict, state: dict | None = None,
 
     Training mode, over the ``m`` rows of the batch:
 
-    .. math::  \\mu = \\frac{1}{m}\\sum_i x_i, \\quad
-               \\sigma^2 = \\frac{1}{m}\\sum_i (x_i - \\mu)^2, \\quad
-               \\hat x_i = \\frac{x_i - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}}, \\quad
-               y_i = \\gamma \\odot \\hat x_i + \\beta
+    .. math::
+
+        \\mu &= \\frac{1}{m}\\sum_i x_i, \\\\
+        \\sigma^2 &= \\frac{1}{m}\\sum_i (x_i - \\mu)^2, \\\\
+        \\hat x_i &= \\frac{x_i - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}}, \\\\
+        y_i &= \\gamma \\odot \\hat x_i + \\beta
 
     and the running (population) estimates are updated as
 
-    .. math::  \\bar\\mu \\leftarrow (1 - p)\\,\\bar\\mu + p\\,\\mu, \\qquad
-               \\bar\\sigma^2 \\leftarrow (1 - p)\\,\\bar\\sigma^2 + p\\,\\frac{m}{m-1}\\,\\sigma^2
+    .. math::
+
+        \\bar\\mu &\\leftarrow (1 - p)\\,\\bar\\mu + p\\,\\mu, \\\\
+        \\bar\\sigma^2 &\\leftarrow (1 - p)\\,\\bar\\sigma^2 + p\\,\\frac{m}{m-1}\\,\\sigma^2
 
     with ``p = momentum``. The batch is normalised with the biased variance
     ``sigma^2`` (divide by m), but the running estimate stores the
@@ -217,9 +221,12 @@ def batchnorm_backward(dy: np.ndarray, cache: dict):
     Training mode differentiates through the batch mean and variance
     (every output row depends on every input row of its feature):
 
-    .. math::  \\frac{\\partial L}{\\partial x_i} = \\frac{1}{m\\sqrt{\\sigma^2+\\epsilon}}
-               \\Big(m\\, g_i - \\sum_j g_j - \\hat x_i \\sum_j g_j \\hat x_j\\Big),
-               \\qquad g_i = \\gamma \\odot \\frac{\\partial L}{\\partial y_i}
+    .. math::
+
+        \\frac{\\partial L}{\\partial x_i}
+        &= \\frac{1}{m\\sqrt{\\sigma^2+\\epsilon}} \\Big(m\\, g_i - \\sum_j g_j \\\\
+        &\\qquad - \\hat x_i \\sum_j g_j \\hat x_j\\Big), \\\\
+        g_i &= \\gamma \\odot \\frac{\\partial L}{\\partial y_i}
 
     Evaluation mode is an affine map of each row:
     ``dx = dy * gamma / sqrt(var + eps)``.
@@ -368,9 +375,11 @@ def temporal_batchnorm_backward(dy: np.ndarray, cache: dict):
 def layernorm_forward(x: np.ndarray, params: dict, eps: float = 1e-5):
     """Layer normalization of each row over its ``F`` features (Ba et al. 2016).
 
-    .. math::  \\mu = \\frac{1}{F}\\sum_f x_f, \\quad
-               \\sigma^2 = \\frac{1}{F}\\sum_f (x_f - \\mu)^2, \\quad
-               y = \\gamma \\odot \\frac{x - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}} + \\beta
+    .. math::
+
+        \\mu &= \\frac{1}{F}\\sum_f x_f, \\\\
+        \\sigma^2 &= \\frac{1}{F}\\sum_f (x_f - \\mu)^2, \\\\
+        y &= \\gamma \\odot \\frac{x - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}} + \\beta
 
     The statistics belong to each row (each sequence at each step), so the
     result does not depend on the batch and training and inference agree.
@@ -407,9 +416,12 @@ def layernorm_forward(x: np.ndarray, params: dict, eps: float = 1e-5):
 def layernorm_backward(dy: np.ndarray, cache: dict):
     """Backward pass of :func:`layernorm_forward`.
 
-    .. math::  \\frac{\\partial L}{\\partial x} = \\frac{1}{F\\sqrt{\\sigma^2+\\epsilon}}
-               \\Big(F\\, g - \\sum_f g_f - \\hat x \\sum_f g_f \\hat x_f\\Big),
-               \\qquad g = \\gamma \\odot \\frac{\\partial L}{\\partial y}
+    .. math::
+
+        \\frac{\\partial L}{\\partial x}
+        &= \\frac{1}{F\\sqrt{\\sigma^2+\\epsilon}} \\Big(F\\, g - \\sum_f g_f \\\\
+        &\\qquad - \\hat x \\sum_f g_f \\hat x_f\\Big), \\\\
+        g &= \\gamma \\odot \\frac{\\partial L}{\\partial y}
 
     (the batch-norm formula with the sum over features instead of rows).
 

@@ -76,11 +76,16 @@ def momentum(params: dict, grads: dict, state: dict | None = None, lr: float = 1
              mu: float = 0.9, nesterov: bool = False, dampening: float = 0.0):
     """SGD with (heavy-ball or Nesterov) momentum, in torch's convention.
 
-    .. math::  b_1 = g_1, \\qquad b_t = \\mu\\, b_{t-1} + (1 - d)\\, g_t
+    .. math::
+
+        b_1 &= g_1, \\\\
+        b_t &= \\mu\\, b_{t-1} + (1 - d)\\, g_t
 
     .. math::  \\theta \\leftarrow \\theta - \\eta\\, b_t
-               \\quad\\text{or, with Nesterov,}\\quad
-               \\theta \\leftarrow \\theta - \\eta\\, (g_t + \\mu\\, b_t)
+
+    or, with Nesterov,
+
+    .. math::  \\theta \\leftarrow \\theta - \\eta\\, (g_t + \\mu\\, b_t)
 
     Two conventions to know. (1) The buffer ``b`` holds gradients, and the
     learning rate multiplies it at the update; Sutskever et al. (2013) write
@@ -168,8 +173,10 @@ def rmsprop(params: dict, grads: dict, state: dict | None = None, lr: float = 1e
             alpha: float = 0.99, eps: float = 1e-8):
     """RMSProp (Tieleman & Hinton 2012), torch's form.
 
-    .. math::  v \\leftarrow \\alpha v + (1 - \\alpha) g^2, \\qquad
-               \\theta \\leftarrow \\theta - \\eta\\, \\frac{g}{\\sqrt{v} + \\epsilon}
+    .. math::
+
+        v &\\leftarrow \\alpha v + (1 - \\alpha) g^2, \\\\
+        \\theta &\\leftarrow \\theta - \\eta\\, \\frac{g}{\\sqrt{v} + \\epsilon}
 
     ``v`` starts at 0 and is *not* bias-corrected, so the first steps are
     larger than ``lr`` (the first is ``lr / sqrt(1 - alpha)`` = 10 lr per
@@ -210,8 +217,10 @@ def adam(params: dict, grads: dict, state: dict | None = None, lr: float = 1e-3,
          betas: tuple = (0.9, 0.999), eps: float = 1e-8):
     """Adam (Kingma & Ba 2015) with bias correction, torch's form.
 
-    .. math::  m \\leftarrow \\beta_1 m + (1 - \\beta_1) g, \\qquad
-               v \\leftarrow \\beta_2 v + (1 - \\beta_2) g^2
+    .. math::
+
+        m &\\leftarrow \\beta_1 m + (1 - \\beta_1) g, \\\\
+        v &\\leftarrow \\beta_2 v + (1 - \\beta_2) g^2
 
     .. math::  \\theta \\leftarrow \\theta - \\frac{\\eta}{1 - \\beta_1^t}\\,
                \\frac{m}{\\sqrt{v} / \\sqrt{1 - \\beta_2^t} + \\epsilon}

@@ -58,8 +58,10 @@ def _penalise(params: dict, keys, term) -> tuple[float, dict]:
 def l2_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
     """L2 weight penalty ("weight decay") and its gradient.
 
-    .. math::  \\Omega = \\frac{\\lambda}{2} \\sum_{k} \\|W_k\\|_F^2, \\qquad
-               \\frac{\\partial \\Omega}{\\partial W_k} = \\lambda W_k
+    .. math::
+
+        \\Omega &= \\frac{\\lambda}{2} \\sum_{k} \\|W_k\\|_F^2, \\\\
+        \\frac{\\partial \\Omega}{\\partial W_k} &= \\lambda W_k
 
     The factor 1/2 makes the gradient exactly ``lam * W``, so a plain SGD
     step with this penalty equals ``torch.optim.SGD(..., weight_decay=lam)``.
@@ -89,8 +91,10 @@ def l2_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
 def l1_penalty(params: dict, lam: float, keys=None) -> tuple[float, dict]:
     """L1 weight penalty and its subgradient.
 
-    .. math::  \\Omega = \\lambda \\sum_{k} \\sum_{ij} |(W_k)_{ij}|, \\qquad
-               \\frac{\\partial \\Omega}{\\partial W_k} = \\lambda\\, \\mathrm{sign}(W_k)
+    .. math::
+
+        \\Omega &= \\lambda \\sum_{k} \\sum_{ij} |(W_k)_{ij}|, \\\\
+        \\frac{\\partial \\Omega}{\\partial W_k} &= \\lambda\\, \\mathrm{sign}(W_k)
 
     At an entry that is exactly 0 the penalty has no derivative; the
     subgradient 0 is used there (``np.sign(0) == 0``), so a zero weight stays

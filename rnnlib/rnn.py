@@ -64,7 +64,10 @@ def _check_rnn_params(params, D, dtype, x_name="x"):
 def rnn_step_forward(x_t, h_prev, params, activation="tanh"):
     """One step of an Elman RNN.
 
-    .. math:: a_t = U x_t + W h_{t-1} + b, \\qquad h_t = \\phi(a_t)
+    .. math::
+
+        a_t &= U x_t + W h_{t-1} + b, \\\\
+        h_t &= \\phi(a_t)
 
     Parameters
     ----------
@@ -121,10 +124,12 @@ def rnn_step_backward(dh_t, cache):
 def rnn_forward(x, h0, params, activation="tanh", mask=None):
     """Run an Elman RNN over whole sequences.
 
-    .. math:: a_t = U x_t + W h_{t-1} + b, \\qquad h_t = \\phi(a_t),
-              \\qquad t = 0, \\dots, T-1
+    .. math::
 
-    With a mask, ``h_t = m_t \\phi(a_t) + (1 - m_t) h_{t-1}`` (see the
+        a_t &= U x_t + W h_{t-1} + b, \\\\
+        h_t &= \\phi(a_t)
+
+    for ``t = 0, ..., T-1``. With a mask, ``h_t = m_t \\phi(a_t) + (1 - m_t) h_{t-1}`` (see the
     module docstring).
 
     Parameters
@@ -172,12 +177,11 @@ def rnn_backward(dh, cache, truncate=None):
 
     .. math::
 
-        g_t = \\partial L/\\partial h_t + W^\\top \\delta_{t+1}, \\qquad
-        \\delta_t = g_t \\odot \\phi'(a_t),
-
-        \\partial L/\\partial U = \\sum_t \\delta_t x_t^\\top, \\quad
-        \\partial L/\\partial W = \\sum_t \\delta_t h_{t-1}^\\top, \\quad
-        \\partial L/\\partial b = \\sum_t \\delta_t
+        g_t &= \\partial L/\\partial h_t + W^\\top \\delta_{t+1}, \\\\
+        \\delta_t &= g_t \\odot \\phi'(a_t), \\\\
+        \\partial L/\\partial U &= \\sum_t \\delta_t x_t^\\top, \\\\
+        \\partial L/\\partial W &= \\sum_t \\delta_t h_{t-1}^\\top, \\\\
+        \\partial L/\\partial b &= \\sum_t \\delta_t
 
     Parameters
     ----------

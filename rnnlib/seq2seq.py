@@ -137,10 +137,15 @@ def seq2seq_forward(params: dict, src: np.ndarray, tgt_in: np.ndarray, context: 
     """Encode ``src``, then decode ``tgt_in`` with teacher forcing.
 
     .. math::
-        C = h^{enc}_S, \\quad
-        h^{dec}_0 = C \\text{ (init/both) or } 0, \\quad
-        h^{dec}_t = \\text{cell}([E y_{t-1}; C] \\text{ (every/both) or } E y_{t-1},\\ h^{dec}_{t-1}),
-        \\quad o_t = V h^{dec}_t + c
+
+        C &= h^{enc}_S, \\\\
+        h^{dec}_0 &= C, \\\\
+        x_t &= [E y_{t-1}; C], \\\\
+        h^{dec}_t &= \\text{cell}(x_t, h^{dec}_{t-1}), \\\\
+        o_t &= V h^{dec}_t + c
+
+    for ``context="both"``; ``"init"`` feeds ``x_t = E y_{t-1}`` (no
+    context in the inputs) and ``"every"`` starts from ``h^dec_0 = 0``.
 
     Parameters
     ----------

@@ -54,10 +54,14 @@ def _real(name, value):
 def teacher_forcing_probability(schedule: str, step, **params):
     """Probability of feeding the true token at training step ``i`` (Bengio et al. 2015).
 
+    The schedules ``"linear"``, ``"exponential"`` and ``"inverse_sigmoid"``,
+    in this order:
+
     .. math::
-        \\text{linear:} \\quad & \\epsilon_i = \\max(\\epsilon, k - c\\, i) \\\\
-        \\text{exponential:} \\quad & \\epsilon_i = k^i \\quad (k < 1) \\\\
-        \\text{inverse sigmoid:} \\quad & \\epsilon_i = \\frac{k}{k + \\exp(i / k)} \\quad (k \\ge 1)
+
+        \\epsilon_i &= \\max(\\epsilon, k - c\\, i), \\\\
+        \\epsilon_i &= k^i \\quad (k < 1), \\\\
+        \\epsilon_i &= \\frac{k}{k + \\exp(i / k)} \\quad (k \\ge 1)
 
     Parameters
     ----------
@@ -263,10 +267,14 @@ def scheduled_sampling_loss(params: dict, spec: ModelSpec, inputs: np.ndarray,
     ``loss="mse"``. The loss compares every step's output with ``targets``:
 
     .. math::
-        \\tilde y_{t-1} = \\begin{cases} y_{t-1} & u_t < p \\\\
-                          \\text{own output at } t-1 & \\text{otherwise} \\end{cases},
-        \\quad h_t = \\text{cell}(x(\\tilde y_{t-1}), h_{t-1}), \\quad
-        L = \\text{mean}_t\\, \\ell(o_t, y_t)
+
+        \\tilde y_{t-1} &= \\begin{cases} y_{t-1} & u_t < p \\\\
+                          \\hat y_{t-1} & \\text{otherwise} \\end{cases}, \\\\
+        h_t &= \\text{cell}(x(\\tilde y_{t-1}), h_{t-1}), \\\\
+        L &= \\text{mean}_t\\, \\ell(o_t, y_t)
+
+    with ``yhat_{t-1}`` the model's own output at step ``t - 1`` and ``u_t``
+    uniform in [0, 1).
 
     Parameters
     ----------

@@ -104,11 +104,13 @@ def train(params: dict, spec: ModelSpec | None, data, optimizer: str = "adam",
     Each step:
 
     .. math::
-        L = \\ell(\\theta; \\text{batch}) + \\tfrac{\\lambda}{2}\\sum_W \\|W\\|^2, \\quad
-        g = \\nabla_\\theta L, \\quad
-        \\|g\\| \\text{ recorded}, \\quad
-        g \\leftarrow \\text{clip}(g), \\quad
-        \\theta \\leftarrow \\text{optimizer}(\\theta, g)
+
+        L &= \\ell(\\theta; \\text{batch}) + \\tfrac{\\lambda}{2}\\sum_W \\|W\\|^2, \\\\
+        g &= \\nabla_\\theta L, \\\\
+        g &\\leftarrow \\text{clip}(g), \\\\
+        \\theta &\\leftarrow \\text{optimizer}(\\theta, g),
+
+    with the norm ``||g||`` recorded before clipping (``history["grad_norm"]``).
 
     Parameters
     ----------

@@ -42,8 +42,12 @@ def pad_sequences(seqs, maxlen: int | None = None, value=0, padding: str = "post
                   truncating: str = "post"):
     """Stack sequences of different lengths into one array, with a mask.
 
-    .. math::  \\text{padded}_{n,t} = s^{(n)}_t \\text{ and } \\text{mask}_{n,t} = 1
-               \\text{ for } t < L_n; \\quad \\text{value and } 0 \\text{ after (``"post"``)}
+    .. math::
+
+        \\text{padded}_{n,t} &= s^{(n)}_t, \\\\
+        \\text{mask}_{n,t} &= 1
+
+    for ``t < L_n``, and ``value`` and 0 after (with ``padding="post"``).
 
     Parameters
     ----------

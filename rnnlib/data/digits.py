@@ -50,8 +50,12 @@ def load_digits():
 def as_sequences(images: np.ndarray, order: str = "rows") -> np.ndarray:
     """Read each image as a sequence: one row (or column) per time step.
 
-    .. math::  x_{n,t,d} = \\text{images}_{n,t,d} \\quad (\\text{rows}), \\qquad
-               x_{n,t,d} = \\text{images}_{n,d,t} \\quad (\\text{columns})
+    With ``order="rows"`` and ``"columns"`` respectively,
+
+    .. math::
+
+        x_{n,t,d} &= \\text{images}_{n,t,d}, \\\\
+        x_{n,t,d} &= \\text{images}_{n,d,t},
 
     so an 8x8 image becomes ``T = 8`` steps of ``D = 8`` features, the
     setting of the Keras "MNIST read row by row" example.

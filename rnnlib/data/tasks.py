@@ -96,7 +96,7 @@ def copy_task(n: int, T_delay: int, n_symbols: int, rng: np.random.Generator,
     delimiter and then guess uniformly among the data symbols, giving the
     mean per-step cross-entropy
 
-    .. math::  \\frac{\\text{length} \\cdot \\log(\\text{n\\_symbols})}{T_{delay} + 2\\,\\text{length}}
+    .. math::  \\frac{\\text{length} \\cdot \\log(\\mathrm{n\\_symbols})}{T_{delay} + 2\\,\\text{length}}
 
     (:func:`copy_baseline_ce`; Arjovsky et al.'s ``10 log 8 / (T + 20)``).
 
@@ -175,10 +175,9 @@ def parity(n: int, T: int, rng: np.random.Generator, per_step: bool = False):
 def delayed_xor(n: int, T: int, delay: int, rng: np.random.Generator):
     """Delayed XOR: the XOR of two bits seen ``delay`` steps ago.
 
-    .. math::  y_t = x_{t - \\text{delay}} \\oplus x_{t - \\text{delay} - 1},
-               \\qquad t \\ge \\text{delay} + 1
+    .. math::  y_t = x_{t - \\text{delay}} \\oplus x_{t - \\text{delay} - 1}
 
-    A synced many-to-many task: at every step the network must remember the
+    for ``t >= delay + 1``. A synced many-to-many task: at every step the network must remember the
     last ``delay + 2`` bits, and XOR is not linearly separable, so it also
     needs a non-linear read-out. The first ``delay + 1`` steps have no
     target; ``mask`` is 0 there (use it in the loss).

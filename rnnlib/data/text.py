@@ -104,8 +104,10 @@ class CharVocab:
 def next_token_chunks(ids: np.ndarray, T: int):
     """Cut a long id sequence into non-overlapping (input, next-token target) chunks.
 
-    .. math::  \\text{inputs}_{n,t} = \\text{ids}_{nT + t}, \\qquad
-               \\text{targets}_{n,t} = \\text{ids}_{nT + t + 1}
+    .. math::
+
+        \\text{inputs}_{n,t} &= \\text{ids}_{nT + t}, \\\\
+        \\text{targets}_{n,t} &= \\text{ids}_{nT + t + 1},
 
     the training pairs of a character-level language model (min-char-rnn
     walks the text in such chunks of ``T = 25``). The tail that does not

@@ -21,8 +21,10 @@ def sine_wave(n: int, T: int, rng: np.random.Generator, period=(10.0, 40.0),
               amplitude: float = 1.0):
     """Sine waves with a random period and phase per sequence.
 
-    .. math::  x_t = A \\sin\\!\\Big(\\frac{2\\pi t}{P} + \\varphi\\Big),
-               \\qquad P \\sim U[P_{lo}, P_{hi}],\\ \\varphi \\sim U[0, 2\\pi)
+    .. math::
+
+        x_t &= A \\sin\\!\\Big(\\frac{2\\pi t}{P} + \\varphi\\Big), \\\\
+        P &\\sim U[P_{lo}, P_{hi}], \\quad \\varphi \\sim U[0, 2\\pi)
 
     for ``t = 0 .. T-1``. Predicting ``x_{t+1}`` from the past needs at
     least two past values (a sine is a second-order linear recurrence:
@@ -80,8 +82,10 @@ def noisy_sine(n: int, T: int, rng: np.random.Generator, noise: float = 0.1,
 def windows(series: np.ndarray, width: int, horizon: int = 1):
     """Cut a series into sliding windows and the value that follows each.
 
-    .. math::  \\text{inputs}_i = (x_i, \\dots, x_{i+w-1}), \\qquad
-               \\text{targets}_i = x_{i+w-1+h}
+    .. math::
+
+        \\text{inputs}_i &= (x_i, \\dots, x_{i+w-1}), \\\\
+        \\text{targets}_i &= x_{i+w-1+h}
 
     for ``i = 0 .. T - w - h`` (stride 1, windows overlap).
 
