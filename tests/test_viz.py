@@ -413,7 +413,7 @@ def test_heatmap_cursor_has_no_white_slivers():
     # never white (viridis on [0.2, 0.8]).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from rnnlib.viz.draw import _heatmap
+    from rnnlib.viz.draw import draw_heatmap_image
 
     T, H = 8, 5
     values = 0.2 + 0.6 * np.random.default_rng(5).random((H, T))
@@ -422,7 +422,7 @@ def test_heatmap_cursor_has_no_white_slivers():
             fig = Figure(figsize=(3, 1.5), dpi=dpi)
             FigureCanvasAgg(fig)
             ax = fig.add_axes((0.1 + k / 8 / (3 * dpi), 0.1, 0.8, 0.8))
-            _, cursor = _heatmap(ax, values, 3, "viridis", 0.0, 1.0, first=1)
+            _, cursor = draw_heatmap_image(ax, values, 3, "viridis", 0.0, 1.0, first=1)
             assert cursor.get_x() == 3.5  # column 3 is step 4, at x = 4
             fig.canvas.draw()
             px = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)

@@ -58,7 +58,7 @@ def cmap_for_key(key: str, values: np.ndarray | None = None):
     return "RdBu_r", -lim, lim
 
 
-def _heatmap(ax, values, cursor, cmap, vmin, vmax, first=0):
+def draw_heatmap_image(ax, values, cursor, cmap, vmin, vmax, first=0):
     """Draw a units x time heat map; return (image, cursor_patch or None).
 
     Column ``t`` of ``values`` is drawn at x = ``first + t`` (``first = 1``
@@ -124,7 +124,7 @@ def plot_heatmap(values, ax=None, cursor=None, title=None, cmap="RdBu_r",
         raise TypeError(f"colorbar: expected True or False, got {colorbar!r}")
     if ax is None:
         ax = _new_ax()
-    image, _ = _heatmap(ax, values, cursor, cmap, vmin, vmax)
+    image, _ = draw_heatmap_image(ax, values, cursor, cmap, vmin, vmax)
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
         if colorbar_label is not None:

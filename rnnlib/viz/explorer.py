@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from rnnlib.viz.player import MAX_WIDGET_BYTES, _check_budget, _check_frames, _image_stack
+from rnnlib.viz.player import MAX_WIDGET_BYTES, check_budget, check_frames, image_stack
 
 __all__ = ["precomputed_explorer"]
 
@@ -52,7 +52,7 @@ def precomputed_explorer(values, frames, description="value", readout_format=".2
         also ``explorer.slider``, ``explorer.stack``, ``explorer.label_stack``,
         ``explorer.links``, ``explorer.frames`` (the Image widgets).
     """
-    frames = _check_frames(frames)
+    frames = check_frames(frames)
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"values: expected a list of parameter values, got {type(values).__name__}")
     values = list(values)
@@ -65,13 +65,13 @@ def precomputed_explorer(values, frames, description="value", readout_format=".2
         raise ValueError(
             f"values: two values read the same with readout_format {readout_format!r} "
             f"({names}); use a format with more digits")
-    _check_budget(frames, max_bytes)
+    check_budget(frames, max_bytes)
     slider = widgets.SelectionSlider(options=list(zip(names, range(len(names)))),
                                      index=0, description=str(description),
                                      continuous_update=True,
                                      style={"description_width": "initial"},
                                      layout=widgets.Layout(width="28em"))
-    view, stack, label_stack, images, _ = _image_stack(
+    view, stack, label_stack, images, _ = image_stack(
         frames, None if labels is None else [str(x) for x in labels])
     links = [widgets.jslink((slider, "index"), (stack, "selected_index"))]
     children = [slider, view]

@@ -24,8 +24,8 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from rnnlib._validate import check_float_array
-from rnnlib.viz.draw import KEY_NAMES, _heatmap, cmap_for_key
-from rnnlib.viz.render import DEFAULT_DENSITY, _check_args, _render, frame_density, png_size
+from rnnlib.viz.draw import KEY_NAMES, draw_heatmap_image, cmap_for_key
+from rnnlib.viz.render import DEFAULT_DENSITY, check_render_args, render_layers, frame_density, png_size
 
 __all__ = ["frame_player", "animate_trace", "widget_payload_bytes",
            "MAX_WIDGET_BYTES", "TRACE_KEYS", "FONT_SIZES"]
@@ -41,7 +41,7 @@ TRACE_KEYS = {
 }
 
 
-def _check_frames(frames) -> list[bytes]:
+def check_frames(frames) -> list[bytes]:
     if isinstance(frames, (bytes, bytearray)) or not isinstance(frames, (list, tuple)):
         raise TypeError(f"frames: expected a list of PNG bytes, got {type(frames).__name__}")
     if len(frames) == 0:
@@ -52,7 +52,7 @@ def _check_frames(frames) -> list[bytes]:
     return [bytes(f) for f in frames]
 
 
-def _check_budget(frames, max_bytes):
+def check_budget(frames, max_bytes):
     encoded = sum(4 * ((len(f) + 2) // 3) for f in frames)  # base64 in the page
     if encoded > max_bytes:
         raise ValueError(
@@ -94,7 +94,7 @@ def _use_layers(frames):
     return None
 
 
-def _image_stack(frames, labels, first=0, layers=None):
+def image_stack(frames, labels, first=0, layers=None):
     """The frames as a Stack of Image widgets (and a Stack of HTML labels).
 
     With ``first > 0`` the stacks start with ``first`` empty placeholders,
@@ -174,20 +174,20 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
         layered) and ``player.background`` (the background Image or None).
     """
     raw = frames
-    frames = _check_frames(frames)
+    frames = check_frames(frames)
     labels = _check_labels(labels, len(frames))
     if layers is None:
         layers = _use_layers(raw)
     if layers is not None:
         back, overlays = layers
-        overlays = _check_frames(list(overlays))
+        overlays = check_frames(list(overlays))
         if len(overlays) != len(frames):
             raise ValueError(f"layers: expected one overlay per frame ({len(frames)}), "
                              f"got {len(overlays)}")
-        layers = (_check_frames([back])[0], overlays)
-        _check_budget([layers[0]] + overlays, max_bytes)
+        layers = (check_frames([back])[0], overlays)
+        check_budget([layers[0]] + overlays, max_bytes)
     else:
-        _check_budget(frames, max_bytes)
+        check_budget(frames, max_bytes)
     if not isinstance(interval, (int, np.integer)) or interval < 1:
         raise ValueError(f"interval: expected a positive number of milliseconds, got {interval!r}")
     if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or not 0 <= first <= 1000:
@@ -197,7 +197,7 @@ def frame_player(frames, labels=None, description="t", interval=700, *,
                         interval=int(interval), description="Play", show_repeat=False)
     slider = widgets.IntSlider(value=first, min=first, max=first + n - 1, step=1,
                                description=str(description), continuous_update=True)
-    view, stack, label_stack, images, background = _image_stack(frames, labels, first, layers)
+    view, stack, label_stack, images, background = image_stack(frames, labels, first, layers)
     links = [widgets.jslink((play, "value"), (slider, "value")),
              widgets.jslink((slider, "value"), (stack, "selected_index"))]
     children = [widgets.HBox([play, slider]), view]
@@ -322,7 +322,7 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
                     lim = max(1e-12, float(np.max(np.abs(values))))
                     cmap, vmin, vmax = "PuOr_r", -lim, lim
                 ax = fig.add_subplot(grid[r, 0])
-                image, cursor = _heatmap(ax, values.T, 0, cmap, vmin, vmax, first=first)
+                image, cursor = draw_heatmap_image(ax, values.T, 0, cmap, vmin, vmax, first=first)
                 ax.set_ylabel(key, rotation=0, ha="right", va="center", fontsize=fs["key"])
                 ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True,
                                                        steps=[1, 2, 5, 10]))
@@ -520,8 +520,8 @@ def animate_trace(trace, sample=0, keys=None, inputs=None, title=None, *,
     # 256 palette colours: with 64, the quantizer shared entries between the
     # viridis and RdBu maps and painted some RdBu cells green (error up to
     # 56 levels); 256 keeps every pixel within 15 levels for ~18% more bytes
-    _check_args(draw, T, figsize, dpi, density)
-    _, background, overlays = _render(draw, T, figsize, dpi, 256, density,
+    check_render_args(draw, T, figsize, dpi, density)
+    _, background, overlays = render_layers(draw, T, figsize, dpi, 256, density,
                                       full=False, layers=True)
     frame_labels = None
     if labels:

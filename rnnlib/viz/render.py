@@ -140,7 +140,7 @@ class Frames(list):
     density: float = 1.0
 
 
-def _render(draw, n_frames, figsize, dpi, colors, density, *, full=True, layers=True):
+def render_layers(draw, n_frames, figsize, dpi, colors, density, *, full=True, layers=True):
     """Shared loop of :func:`render_frames`: full frames and/or layers."""
     px_dpi = float(dpi) * float(density)
     fig = Figure(figsize=figsize, dpi=px_dpi)
@@ -187,7 +187,7 @@ def _render(draw, n_frames, figsize, dpi, colors, density, *, full=True, layers=
     return frames, back, overlays
 
 
-def _check_args(draw, n_frames, figsize, dpi, density):
+def check_render_args(draw, n_frames, figsize, dpi, density):
     if not callable(draw):
         raise TypeError(f"draw: expected a callable draw(fig, i), got {type(draw).__name__}")
     if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
@@ -245,8 +245,8 @@ def render_frames(draw: Callable, n_frames: int, figsize=(6, 4), dpi=100,
         PNG-encoded full frames; ``frames.layers`` and ``frames.density``
         as described in :class:`Frames`.
     """
-    _check_args(draw, n_frames, figsize, dpi, density)
-    full, back, overlays = _render(draw, n_frames, figsize, dpi, colors, density,
+    check_render_args(draw, n_frames, figsize, dpi, density)
+    full, back, overlays = render_layers(draw, n_frames, figsize, dpi, colors, density,
                                    full=True, layers=layers)
     out = Frames(full)
     out.density = float(density)
