@@ -15,7 +15,7 @@ a model or computes a gradient.
 * ``rnnlib.viz.live``: ``live_interact`` (``ipywidgets.interactive``
   whose controls are disabled, with a note saying where they run, in the
   static book, where no kernel is behind them).
-* :mod:`rnnlib.viz.beam`: ``draw_beam_tree`` (the tree of a beam search).
+* ``rnnlib.viz.beam``: ``draw_beam_tree`` (the tree of a beam search).
 * :mod:`rnnlib.viz.diagrams`: network diagrams (folded and unrolled,
   input/output patterns, the chapter-1 toy network with its values).
 

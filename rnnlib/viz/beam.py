@@ -1,5 +1,5 @@
 """The search tree of a beam search, drawn from the ``tree`` that
-:func:`rnnlib.beam_search` returns (nothing is computed here).
+``rnnlib.beam_search`` returns (nothing is computed here).
 
 Columns are the steps (0 is the start token); in each column every
 candidate the search scored is a node, ordered by its parent's position and
@@ -46,7 +46,7 @@ def draw_beam_tree(tree, token_names=None, best=None, ax=None, title=None,
 
     Parameters
     ----------
-    tree : dict from :func:`rnnlib.beam_search` (``parent``, ``token``,
+    tree : dict from ``rnnlib.beam_search`` (``parent``, ``token``,
         ``log_prob``, ``step``, ``kept``, ``finished``).
     token_names : list of str, optional, the name of each token id.
     best : sequence of ints, optional: the emitted tokens of the hypothesis
