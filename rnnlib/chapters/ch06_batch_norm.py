@@ -20,9 +20,10 @@ nonlinearity, as in the paper. Parameters are plain dicts: ``W1`` (F1, D),
 :func:`rnnlib.normalization.batchnorm_forward`); nothing is kept between
 calls.
 
-**LSTM measurements**: the norm of the gradient that reaches each hidden
-state from a loss at the last step (unrolled one step at a time, so the
-gradient on every ``h_t`` is visible), the per-step statistics of the two
+**Recurrent measurements**: the norm of the gradient that reaches each
+hidden state from a loss at the last step, in an LSTM (plain or
+normalised, unrolled one step at a time so that the gradient on every
+``h_t`` is visible) and in a batch-normalised tanh RNN; the per-step statistics of the two
 linear terms ``U x_t`` and ``W h_{t-1}`` of a plain LSTM, population
 statistics of a normalised LSTM, and its logits in train or eval mode.
 
