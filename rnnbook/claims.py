@@ -322,6 +322,9 @@ def _verdict_html(verdict: str) -> str:
     return f'<span class="{css}">{_SYMBOL.get(verdict, "")} {html.escape(verdict)}</span>'
 
 
+_VERDICT_STYLE = ("<style>.claim-holds{color:#1a7f37}.claim-holds-with-a-condition"
+                  "{color:#9a6700}.claim-wrong{color:#cf222e}</style>")
+
 _CARD_STYLE = (
     "<style>.claims-card{border:1px solid #ccc;border-radius:4px;padding:0.4em 0.8em;"
     "margin:0 0 0.8em 0}.claims-card p{margin:0.25em 0}"
@@ -396,7 +399,7 @@ def render_claims_markdown(claims: list[dict], linked: set[str] | None = None) -
         meta = (f"{_verdict_html(c['verdict'])} · source: {markdown_text(c['source'])}"
                 f" · checked in {checked} · `{c['id']}`")
         parts += [f"({row_label(c['id'])})=",
-                  ":::{container} claims-card",
+                  "::::{container} claims-card",    # four colons: it holds a fence
                   f"**{markdown_text(c['claim'])}**",
                   "",
                   ":::{container} claims-meta",
@@ -405,7 +408,7 @@ def render_claims_markdown(claims: list[dict], linked: set[str] | None = None) -
                   ""]
         if c["note"]:
             parts += [markdown_text(c["note"]), ""]
-        parts += [":::", ""]
+        parts += ["::::", ""]
     return "\n".join(parts)
 
 
@@ -423,8 +426,13 @@ def render_source_claims(claims: list[dict], note: str) -> str:
     counts = count_by_verdict(rows)
     chapters = sorted({c["chapter"] for c in rows})
     names = [_chapter_name(ch) for ch in chapters]
-    where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    lines = [f"{len(rows)} claim{'s' if len(rows) != 1 else ''} checked, in {where}: "
+    if len(names) > 1 and all(n.startswith("chapter ") for n in names):
+        names = [n[len("chapter "):] for n in names]
+        where = "chapters " + ", ".join(names[:-1]) + " and " + names[-1]
+    else:
+        where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    lines = [_VERDICT_STYLE, "",
+             f"{len(rows)} claim{'s' if len(rows) != 1 else ''} checked, in {where}: "
              + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + ".", ""]
     for c in rows:
         lines.append(f"- {_verdict_html(c['verdict'])}: "

@@ -230,7 +230,8 @@ def test_render_claims_markdown_one_card_per_claim(tmp_path):
     _write(tmp_path, "01_rnn.yml", GOOD.replace("Reordering the inputs", "<b>Reordering</b> & inputs"))
     rows = cl.load_claims(tmp_path)
     md = cl.render_claims_markdown(rows)
-    assert md.count(":::{container} claims-card") == len(rows) == 2
+    assert md.count("::::{container} claims-card") == len(rows) == 2
+    assert md.count("\n::::\n") == len(rows)                # the card closes after its note
     for r in rows:
         assert f"({cl.row_label(r['id'])})=" in md
         assert f"<{cl.cell_label(r['id'])}>`" in md           # link to the checking cell
@@ -248,11 +249,12 @@ def test_render_source_claims_lists_and_counts(tmp_path):
     _write(tmp_path, "03_x.yml", GOOD.replace("ch1-", "ch3-").replace('"[004]"', '"[003]"'))
     rows = cl.load_claims(tmp_path)
     md = cl.render_source_claims(rows, "004")
-    assert md.startswith("2 claims checked, in chapter 1: 1 holds, 1 holds with a condition, 0 wrong.")
+    assert md.startswith("<style>")
+    assert "\n2 claims checked, in chapter 1: 1 holds, 1 holds with a condition, 0 wrong." in md
     assert md.count("\n- ") == 2 and "<claimrow-ch1-order-matters>`" in md
-    assert cl.render_source_claims(rows, "003").startswith("2 claims checked, in chapter 3:")
+    assert "\n2 claims checked, in chapter 3:" in cl.render_source_claims(rows, "003")
     both = cl.render_source_claims(rows + [dict(rows[0], id="x", source="[003]")], "003")
-    assert both.startswith("3 claims checked, in chapter 1 and chapter 3:")
+    assert "\n3 claims checked, in chapters 1 and 3:" in both
     assert cl.render_source_claims(rows, "000").startswith("*No claim")
 
 
