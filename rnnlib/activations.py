@@ -126,7 +126,7 @@ def log_softmax(x, axis=-1):
     .. math::
 
         \\log \\mathrm{softmax}(x)_k &= (x_k - m) \\\\
-        &\\quad - \\log \\sum_j e^{x_j - m}, \\\\
+        &\\quad {} - \\log \\sum_j e^{x_j - m}, \\\\
         m &= \\max_j x_j
 
     Exact in floating point even where the softmax itself underflows to 0

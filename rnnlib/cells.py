@@ -34,9 +34,9 @@ name                cell                      options
 ==================  ========================  ==========
 ``rnn``             Elman RNN                 activation
 ``lstm``            LSTM with forget gate     peephole
-``lstm_no_forget``  LSTM, f = 1               peephole
-``lstm_coupled``    LSTM, f = 1 - i           peephole
-``lstm_no_output``  LSTM, o = 1               peephole
+``lstm_no_forget``  LSTM, :math:`f = 1`       peephole
+``lstm_coupled``    LSTM, :math:`f = 1 - i`   peephole
+``lstm_no_output``  LSTM, :math:`o = 1`       peephole
 ``lstm_bn``         LSTM, batch norm          none
 ``lstm_bn_input``   LSTM, batch norm on U x   none
 ``lstm_ln``         LSTM, layer norm          none

@@ -5,7 +5,7 @@
     r_t &= \\sigma(U_r x_t + W_r h_{t-1} + b_r), \\\\
     z_t &= \\sigma(U_z x_t + W_z h_{t-1} + b_z), \\\\
     n_t &= \\tanh\\big(U_n x_t + b_n \\\\
-        &\\qquad + r_t \\odot (W_n h_{t-1} + b_{hn})\\big), \\\\
+        &\\qquad {} + r_t \\odot (W_n h_{t-1} + b_{hn})\\big), \\\\
     h_t &= (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}
 
 with the reset gate ``r_t``, update gate ``z_t`` and candidate ``n_t`` of

@@ -614,7 +614,7 @@ def lstm_backward(dh, cache, dc=None, truncate=None):
     .. math::
 
         \\bar c_t &= \\partial L/\\partial c_t + f_{t+1} \\odot \\bar c_{t+1} \\\\
-        &\\quad + \\bar h_t \\odot o_t \\odot (1 - \\tanh^2 c_t),
+        &\\quad {} + \\bar h_t \\odot o_t \\odot (1 - \\tanh^2 c_t),
 
     the gate gradients are ``di = c̄ g``, ``df = c̄ c_{t-1}``, ``dg = c̄ i``,
     ``do = h̄ tanh c_t``, each times its activation's derivative, and the

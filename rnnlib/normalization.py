@@ -225,7 +225,7 @@ def batchnorm_backward(dy: np.ndarray, cache: dict):
 
         \\frac{\\partial L}{\\partial x_i}
         &= \\frac{1}{m\\sqrt{\\sigma^2+\\epsilon}} \\Big(m\\, g_i - \\sum_j g_j \\\\
-        &\\qquad - \\hat x_i \\sum_j g_j \\hat x_j\\Big), \\\\
+        &\\qquad {} - \\hat x_i \\sum_j g_j \\hat x_j\\Big), \\\\
         g_i &= \\gamma \\odot \\frac{\\partial L}{\\partial y_i}
 
     Evaluation mode is an affine map of each row:
@@ -420,7 +420,7 @@ def layernorm_backward(dy: np.ndarray, cache: dict):
 
         \\frac{\\partial L}{\\partial x}
         &= \\frac{1}{F\\sqrt{\\sigma^2+\\epsilon}} \\Big(F\\, g - \\sum_f g_f \\\\
-        &\\qquad - \\hat x \\sum_f g_f \\hat x_f\\Big), \\\\
+        &\\qquad {} - \\hat x \\sum_f g_f \\hat x_f\\Big), \\\\
         g &= \\gamma \\odot \\frac{\\partial L}{\\partial y}
 
     (the batch-norm formula with the sum over features instead of rows).
