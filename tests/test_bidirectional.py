@@ -62,8 +62,7 @@ def test_cell_kwargs_and_choice(rng):
     pf, pb = _params(rng, "rnn")
     h, _ = bidirectional_forward(x, pf, pb, cell="rnn", activation="relu")
     assert np.all(h >= 0)
-    with pytest.raises(ValueError, match=r"cell: expected one of \['gru', 'lstm', 'lstm_coupled', 'lstm_no_forget', "
-                       r"'lstm_no_output', 'rnn'\], got 'elman'"):
+    with pytest.raises(ValueError, match=r"cell: expected one of \['gru', 'lstm', .*'rnn'\], got 'elman'"):
         bidirectional_forward(x, pf, pb, cell="elman")
     with pytest.raises(TypeError, match=r"cell_options: cell 'lstm' takes the options \['peephole'\], "
                        r"got unexpected \['activation'\]"):
