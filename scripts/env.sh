@@ -3,7 +3,9 @@
 # nothing changed (a stamp records what was installed). On a fresh machine
 # the install downloads ~1 GB (torch for the tests) and takes minutes: pip
 # prints each package it collects, so it does not sit silent.
-#   scripts/env.sh        reader's stack (requirements.txt)
+#   scripts/env.sh        the book build's stack (requirements.txt, and
+#                         requirements-book.txt: the pinned CPU torch that
+#                         chapter 4's "bring your own model" runs)
 #   scripts/env.sh test   plus the test-only pins (requirements-test.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +14,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "scripts/env.sh: creating .venv ($(python3 --version 2>&1))"
   python3 -m venv .venv
 fi
-files="requirements.txt constraints.txt pyproject.toml"
-reqs="-r requirements.txt"
+files="requirements.txt requirements-book.txt constraints.txt pyproject.toml"
+reqs="-r requirements.txt -r requirements-book.txt"
 if [ "$want" = test ]; then
   files="$files requirements-test.txt"
   reqs="$reqs -r requirements-test.txt"
