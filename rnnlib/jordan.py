@@ -2,12 +2,14 @@
 
 .. math::
 
-    a_t &= U x_t + W y_{t-1} + b, \\\\
+    a_t &= U x_t + W \\hat y_{t-1} + b, \\\\
     h_t &= \\phi(a_t), \\\\
-    y_t &= V h_t + c
+    \\hat y_t &= V h_t + c
 
 ``U`` (H, D), ``W`` (H, K), ``b`` (H,), ``V`` (K, H), ``c`` (K,); the output
-is linear (identity) and ``y0`` (N, K) is the output "before" step 0.
+is linear (identity). As everywhere in the book, :math:`\\hat y_t` is the
+network's output and :math:`y_t` the target; the code calls the outputs ``y``
+(``y0`` (N, K) is the output "before" step 0).
 
 Compared with an Elman network (``W h_{t-1}``), the only memory is the
 K-dimensional output, which training pushes towards the targets, so the
@@ -17,8 +19,9 @@ big practical advantage.
 Teacher forcing makes the steps independent
 -------------------------------------------
 With ``y_teacher`` (N, T, K) given, step t is fed the *true* previous
-output ``y_teacher[:, t-1]`` (``y0`` at t = 0) instead of the model's own
-``y_{t-1}``. Then nothing in step t depends on step t-1 and all steps are
+output, the target :math:`y_{t-1}` = ``y_teacher[:, t-1]`` (``y0`` at
+t = 0), instead of the model's own :math:`\\hat y_{t-1}`. Then nothing in
+step t depends on step t-1 and all steps are
 computed at once::
 
     Yin = concat([y0[:, None], y_teacher[:, :-1]], axis=1)   # (N, T, K), fed inputs
@@ -27,8 +30,8 @@ computed at once::
 
 which is exactly what :func:`jordan_forward` does in that case (and the
 backward pass then has no gradient through time: the fed outputs are data).
-Free-running (``y_teacher=None``), step t needs y_{t-1} and the loop is
-sequential, as in any RNN.
+Free-running (``y_teacher=None``), step t needs its own output of step
+t - 1 and the loop is sequential, as in any RNN.
 
 The Jordan network is not a registered cell (:mod:`rnnlib.cells`): its
 recurrence runs through its own output layer, so a readout cannot be put

@@ -16,11 +16,12 @@ and, walking backward from ``t = T`` to ``t = 1``,
 .. math::
 
     \\partial L / \\partial o_t &= \\hat y_t - \\mathbf{1}_{y_t} \\\\
-    \\delta_t = \\partial L / \\partial h_t &= V^\\top (\\hat y_t - \\mathbf{1}_{y_t})
-        + W^\\top \\big(f'(a_{t+1}) \\odot \\delta_{t+1}\\big) \\\\
-    \\partial L / \\partial V &= \\sum_t (\\hat y_t - \\mathbf{1}_{y_t}) h_t^\\top, \\quad
-    \\partial L / \\partial W = \\sum_t (f'(a_t) \\odot \\delta_t) h_{t-1}^\\top, \\quad
-    \\partial L / \\partial U = \\sum_t (f'(a_t) \\odot \\delta_t) x_t^\\top.
+    \\delta_t &= \\partial L / \\partial h_t \\\\
+    &= V^\\top (\\hat y_t - \\mathbf{1}_{y_t}) \\\\
+    &\\quad {}+ W^\\top \\big(f'(a_{t+1}) \\odot \\delta_{t+1}\\big) \\\\
+    \\partial L / \\partial V &= \\textstyle\\sum_t (\\hat y_t - \\mathbf{1}_{y_t}) h_t^\\top \\\\
+    \\partial L / \\partial W &= \\textstyle\\sum_t (f'(a_t) \\odot \\delta_t) h_{t-1}^\\top \\\\
+    \\partial L / \\partial U &= \\textstyle\\sum_t (f'(a_t) \\odot \\delta_t) x_t^\\top
 
 Functions
 ---------
@@ -117,8 +118,9 @@ def bptt_by_hand(x, y, h0, params, out_params, activation="tanh", reduction="sum
 
     .. math::
 
-        a_t = U x_t + W h_{t-1} + b,\\quad h_t = f(a_t),\\quad
-        o_t = V h_t + c,\\quad L = \\sum_{n,t} -\\log \\mathrm{softmax}(o_t)_{y_t}
+        a_t &= U x_t + W h_{t-1} + b, \\quad h_t = f(a_t) \\\\
+        o_t &= V h_t + c \\\\
+        L &= \\textstyle\\sum_{n,t} -\\log \\mathrm{softmax}(o_t)_{y_t}
 
     (``reduction="mean"`` divides by N T, the convention of
     ``rnnlib.losses.softmax_cross_entropy``). The backward pass walks from
@@ -126,12 +128,14 @@ def bptt_by_hand(x, y, h0, params, out_params, activation="tanh", reduction="sum
 
     .. math::
 
-        g_t &= \\hat y_t - \\mathbf 1_{y_t}                   && (N, K) \\\\
-        \\delta_t &= g_t V + \\big(f'(a_{t+1}) \\odot \\delta_{t+1}\\big) W  && (N, H) \\\\
-        \\Delta V_t &= g_t^\\top h_t,\\ \\Delta W_t = (f'(a_t) \\odot \\delta_t)^\\top h_{t-1},
-        \\ \\Delta U_t = (f'(a_t) \\odot \\delta_t)^\\top x_t
+        g_t &= \\hat y_t - \\mathbf 1_{y_t} \\\\
+        \\delta_t &= g_t V + \\big(f'(a_{t+1}) \\odot \\delta_{t+1}\\big) W \\\\
+        \\Delta V_t &= g_t^\\top h_t \\\\
+        \\Delta W_t &= (f'(a_t) \\odot \\delta_t)^\\top h_{t-1} \\\\
+        \\Delta U_t &= (f'(a_t) \\odot \\delta_t)^\\top x_t
 
-    (row-vector batch form of the column-vector equations) and every
+    (row-vector batch form of the column-vector equations; ``g_t`` is
+    (N, K) and ``delta_t`` is (N, H)) and every
     gradient is the sum of its per-step contributions, e.g.
     ``dW = sum_t contributions["W"][t]``.
 
@@ -227,9 +231,9 @@ def bptt_by_source(x, y, h0, params, out_params, activation="tanh", reduction="s
 
     .. math::
 
-        \\epsilon^{(s)}_s = f'(a_s) \\odot V^\\top g_s,\\qquad
-        \\epsilon^{(s)}_{t} = f'(a_t) \\odot W^\\top \\epsilon^{(s)}_{t+1},\\qquad
-        \\Delta W_{s,t} = \\epsilon^{(s)}_t h_{t-1}^\\top
+        \\epsilon^{(s)}_s &= f'(a_s) \\odot V^\\top g_s \\\\
+        \\epsilon^{(s)}_{t} &= f'(a_t) \\odot W^\\top \\epsilon^{(s)}_{t+1} \\\\
+        \\Delta W_{s,t} &= \\epsilon^{(s)}_t h_{t-1}^\\top
 
     (and likewise for ``U`` with ``x_t`` and for ``b``). Summing over ``s``
     gives ``bptt_by_hand``'s per-step contributions; summing the band

@@ -4,7 +4,9 @@ For ``h_t = f(a_t)``, ``a_t = U x_t + W h_{t-1} + b`` the Jacobian of one
 step with respect to the previous state is
 
 .. math::  J_t = \\frac{\\partial h_t}{\\partial h_{t-1}}
-           = \\mathrm{diag}(f'(a_t))\\, W  \\qquad (H, H),
+           = \\mathrm{diag}(f'(a_t))\\, W,
+
+an (H, H) matrix,
 
 and the Jacobian from step ``k`` to step ``T`` is the ordered product
 
