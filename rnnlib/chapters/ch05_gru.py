@@ -89,7 +89,16 @@ def flip_update_gate(params: dict) -> dict:
 
 
 def parameter_count(params: dict) -> int:
-    """Number of numbers in a (nested) parameter dict."""
+    """Number of numbers in a (nested) parameter dict.
+
+    Parameters
+    ----------
+    params : dict of arrays, possibly nested (e.g. from :func:`rnnlib.init_model`).
+
+    Returns
+    -------
+    int : the sum of the arrays' sizes.
+    """
     return int(sum(v.size for v in flatten_params(params).values()))
 
 
@@ -233,6 +242,18 @@ def run_comparison(budget: int, T: int, seeds, steps: int, lr: float = 1e-2,
     is scored by the mean squared error on one fixed test set of ``n_test``
     sequences (chance level 1/6).
 
+    Parameters
+    ----------
+    budget : int, parameters per model (recurrent layer + output layer).
+    T : int, sequence length of the adding problem.
+    seeds : iterable of int; seed ``s`` draws the weights (``default_rng(s)``)
+        and the batches (``default_rng(s + 100)``).
+    steps : int, Adam steps per run.
+    lr : float, learning rate.
+    batch : int, sequences per batch.
+    n_test, test_seed : size and seed of the test set.
+    names : the models to run, keys of :data:`COMPARISON_MODELS`.
+
     Returns
     -------
     results : dict name -> dict with ``H``, ``params_count``,
@@ -266,6 +287,15 @@ def smooth(values, width: int = 20) -> np.ndarray:
     """Moving average over the last axis with a window of ``width`` (shorter at the start).
 
     Entry ``t`` is the mean of ``values[..., max(0, t - width + 1) : t + 1]``.
+
+    Parameters
+    ----------
+    values : array-like, shape (..., S)
+    width : int >= 1
+
+    Returns
+    -------
+    ndarray, shape (..., S)
     """
     v = np.asarray(values, dtype=float)
     width = check_positive_int("width", width)
