@@ -246,11 +246,15 @@ def train_mlp(params, x, y, rng, *, steps=200, batch_size=32, lr=0.1,
 
     Returns
     -------
-    params : trained; state : running statistics;
-    history : ``{"loss": (steps,), "probe_steps": [...], "probe": [list of
-    (P, F) per hidden layer, one list per record]}``; a run whose loss
-    stops being finite stops there (``history["diverged"]`` True, the
-    remaining losses NaN).
+    params : dict
+        The trained parameters.
+    state : dict
+        The running statistics after the last step.
+    history : dict
+        ``"loss"`` (steps,) array; ``"probe_steps"``, the steps recorded;
+        ``"probe"``, one list per record of the (P, F) pre-activations of
+        every hidden layer; ``"diverged"``, True if the loss stopped being
+        finite (training stops there and the remaining losses are NaN).
     """
     rng = check_rng(rng)
     opt = OPTIMIZERS[optimizer]
@@ -386,14 +390,24 @@ def bn_rnn_grad_norms(x, y, params, readout, gamma, h0=None, eps=1e-5):
 
     Parameters
     ----------
-    x : (N, T, D); y : (N,) classes; params : ``U`` (H, D), ``W`` (H, H),
-    ``b`` (H,) (as from :func:`rnnlib.init.init_rnn`); readout : ``{"V", "c"}``;
-    gamma : float, the gain of both batch norms; h0 : (N, H) or None (zeros);
-    eps : of the batch norms.
+    x : ndarray (N, T, D)
+    y : ndarray (N,) of classes
+    params : dict
+        ``U`` (H, D), ``W`` (H, H), ``b`` (H,), as from :func:`rnnlib.init.init_rnn`.
+    readout : dict
+        ``V`` (K, H), ``c`` (K,).
+    gamma : float
+        The gain of both batch norms.
+    h0 : ndarray (N, H) or None (zeros)
+    eps : float
+        Of the batch norms.
 
     Returns
     -------
-    norms : (T,), ``norms[t-1] = ||dL/dh_t||``; loss : float; dh0 : (N, H).
+    norms : ndarray (T,)
+        ``norms[t-1]`` is the norm of dL/dh_t.
+    loss : float
+    dh0 : ndarray (N, H)
     """
     x = check_float_array("x", x, ndim=3, shape_doc="(N, T, D)")
     N, T, _ = x.shape
@@ -465,7 +479,7 @@ def population_stats(params, batches, norm="batch"):
 
 
 def norm_lstm_logits(params, x, *, norm=None, mode="train", stats=None):
-    """Logits ``V h_T + c`` (N, K) of a model from :func:`rnnlib.init_model`.
+    """Logits ``V h_T + c`` (N, K) of a model from :func:`rnnlib.model.init_model`.
 
     ``params`` has ``"rnn"`` (a plain or normalised LSTM) and ``"out"``;
     ``norm=None`` runs the plain LSTM (:func:`rnnlib.lstm.lstm_forward`); otherwise
