@@ -1,7 +1,7 @@
 """Teacher forcing, free running and scheduled sampling, measured (chapter 7).
 
 The chapter trains small models that read their own previous output. The
-library's :func:`rnnlib.scheduled_sampling_loss` runs any registered cell
+library's :func:`rnnlib.teacher_forcing.scheduled_sampling_loss` runs any registered cell
 one step at a time through :func:`rnnlib.model.model_step_forward`; for
 the many short training runs of the chapter this module has a lean copy of
 the same computation for the Elman RNN with a linear read-out and squared
@@ -64,9 +64,9 @@ def unroll(params: dict, inputs: np.ndarray, teacher: np.ndarray) -> dict:
 
     Parameters
     ----------
-    params : nested dict of ``rl.init_model(ModelSpec(cell="rnn", input="dense",
-        D=K, K=K, loss="mse"), rng)``: ``"rnn"`` {U (H, K), W (H, H), b (H,)},
-        ``"out"`` {V (K, H), c (K,)}.
+    params : nested dict as :func:`rnnlib.model.init_model` makes it for
+        ``ModelSpec(cell="rnn", input="dense", D=K, K=K, loss="mse")``:
+        ``"rnn"`` with U (H, K), W (H, H), b (H,); ``"out"`` with V (K, H), c (K,).
     inputs : (N, T, K), the true previous values (``inputs[:, t]`` = y_{t-1}).
     teacher : (N, T) bool, True where the true value is fed (step 0 always is).
 
@@ -118,7 +118,7 @@ def teacher_mask(p_teacher: float, N: int, T: int, rng: np.random.Generator,
                  prompt: int = 1) -> np.ndarray:
     """The coins of scheduled sampling: (N, T) bool, True (feed the truth) with probability p.
 
-    Draws two (N, T) uniform arrays like :func:`rnnlib.scheduled_sampling_loss`
+    Draws two (N, T) uniform arrays like :func:`rnnlib.teacher_forcing.scheduled_sampling_loss`
     (the second one is that function's sampling numbers, unused for real
     values), so the same rng gives the same coins; the first ``prompt``
     steps are always True.
@@ -133,7 +133,7 @@ def teacher_mask(p_teacher: float, N: int, T: int, rng: np.random.Generator,
 def scheduled_sampling_mse(params, inputs, targets, p_teacher, rng, prompt: int = 1):
     """Loss, gradients and run of one batch with scheduled sampling (squared error).
 
-    With ``prompt=1`` this is :func:`rnnlib.scheduled_sampling_loss` for
+    With ``prompt=1`` this is :func:`rnnlib.teacher_forcing.scheduled_sampling_loss` for
     ``ModelSpec(cell="rnn", input="dense", loss="mse", D=K)``, draw for draw.
 
     Returns
@@ -195,7 +195,7 @@ def train_sine(method: str, seed: int, H: int = 16, steps: int = 400, T: int = 4
 
     Returns
     -------
-    params : nested dict; history : from :func:`rnnlib.train`, plus
+    params : nested dict; history : from :func:`rnnlib.training.train`, plus
     ``"p_teacher"`` (steps,) the probabilities used.
     """
     if method not in SINE_METHODS:
