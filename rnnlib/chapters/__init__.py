@@ -10,7 +10,7 @@ chapter needs moves out of here into a topical module of :mod:`rnnlib`.
   source notes' formulas, and chunked truncation.
 * :mod:`rnnlib.chapters.ch03_vanishing_exploding`: Jacobian products,
   gradient norm against lag, the loss cliff.
-* ``rnnlib.chapters.ch05_gru``: the GRU's plain-RNN special case and
+* :mod:`rnnlib.chapters.ch05_gru`: the GRU's plain-RNN special case and
   update conventions, parameter and operation counts, the RNN / LSTM / GRU
   comparison on the adding problem, one unit's memory of a pulse.
 """

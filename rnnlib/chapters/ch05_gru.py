@@ -55,7 +55,7 @@ def rnn_params_of_gru(params: dict, reset: str = "after") -> dict:
 
     Returns
     -------
-    dict with ``U`` (H, D), ``W`` (H, H), ``b`` (H,) for :func:`rnnlib.rnn_forward`.
+    dict with ``U`` (H, D), ``W`` (H, H), ``b`` (H,) for :func:`rnnlib.rnn.rnn_forward`.
     """
     check_choice("reset", reset, ("after", "before"))
     H = params["W"].shape[1]
@@ -70,7 +70,7 @@ def flip_update_gate(params: dict) -> dict:
 
     ``sigma(-a) = 1 - sigma(a)``, so a GRU written with the other update
     convention, ``h_t = z_t n_t + (1 - z_t) h_{t-1}``, with parameters ``P``
-    computes exactly what :func:`rnnlib.gru_forward` computes with
+    computes exactly what :func:`rnnlib.gru.gru_forward` computes with
     ``flip_update_gate(P)``. Applying it twice gives ``P`` back.
 
     Parameters
@@ -93,7 +93,7 @@ def parameter_count(params: dict) -> int:
 
     Parameters
     ----------
-    params : dict of arrays, possibly nested (e.g. from :func:`rnnlib.init_model`).
+    params : dict of arrays, possibly nested (e.g. from :func:`rnnlib.model.init_model`).
 
     Returns
     -------
@@ -193,7 +193,7 @@ def hidden_for_budget(cell: str, budget: int, D: int, K: int, loss: str = "mse",
     """The hidden size whose model (recurrent layer + output layer) has the
     number of parameters closest to ``budget``.
 
-    Counts the parameters of :func:`rnnlib.init_model` for each ``H`` in
+    Counts the parameters of :func:`rnnlib.model.init_model` for each ``H`` in
     ``1 .. max_H`` (ties go to the smaller ``H``).
 
     Returns
