@@ -140,8 +140,21 @@ def parameter_formula(cell: str, D: int, H: int, reset: str = "after",
     g = _BLOCKS[cell]
     if convention == "torch":
         return g * H * (D + H + 2)
-    extra = H if cell == "gru" and reset == "after" else 0
+    extra = H * _UNMERGED_BIASES.get((cell, reset), 0)
     return g * H * (D + H + 1) + extra
+
+
+#: per unit and step: sigmoids, tanhs, elementwise products by a gate or mixing
+_STEP_COUNTS = {
+    "rnn": (0, 1, 0),            # tanh
+    "lstm": (3, 2, 3),           # i, f, o; g and tanh(c); f*c, i*g, o*tanh(c)
+    "gru": (2, 1, 2),            # r, z; n; r*(.), z*(h - n)
+}
+#: recurrent products that wait for another one in the same step (default 1):
+#: the GRU with reset="before" needs r_t before its candidate's product
+_WAITING_PRODUCTS = {("gru", "before"): 2}
+#: bias vectors per unit that cannot be merged into b: the GRU's b_hn
+_UNMERGED_BIASES = {("gru", "after"): 1}
 
 
 def step_operations(cell: str, D: int, H: int, reset: str = "after") -> dict:
@@ -164,12 +177,8 @@ def step_operations(cell: str, D: int, H: int, reset: str = "after") -> dict:
     check_choice("reset", reset, ("after", "before"))
     D, H = check_positive_int("D", D), check_positive_int("H", H)
     g = _BLOCKS[cell]
-    if cell == "rnn":
-        sig, tanh, prod, rec = 0, 1, 0, 1
-    elif cell == "lstm":          # i, f, o; g and tanh(c); f*c, i*g, o*tanh(c)
-        sig, tanh, prod, rec = 3, 2, 3, 1
-    else:                         # r, z; n; r*(.), z*(h - n)
-        sig, tanh, prod, rec = 2, 1, 2, (1 if reset == "after" else 2)
+    sig, tanh, prod = _STEP_COUNTS[cell]
+    rec = _WAITING_PRODUCTS.get((cell, reset), 1)
     return {"multiply_adds": g * H * (D + H), "recurrent_products": rec,
             "sigmoids": sig * H, "tanhs": tanh * H, "products": prod * H}
 
