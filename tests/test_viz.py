@@ -568,3 +568,9 @@ def test_plot_values_and_series():
     assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"
     with pytest.raises(ValueError, match="labels"):
         plot_series(np.ones((3, 2)), ax=_ax(), labels=["a"])
+
+
+def test_frame_values_never_print_minus_zero():
+    from rnnlib.viz.player import _signed
+    assert [_signed(v, 2) for v in (-0.001, 0.0, 0.004, -0.006, 1.234)] == \
+        [" 0.00", " 0.00", " 0.00", "-0.01", "+1.23"]

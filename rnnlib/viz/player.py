@@ -265,10 +265,17 @@ def _bar_verts(values, height=0.8):
     return verts
 
 
+def _signed(v, digits):
+    """``v`` with its sign and ``digits`` decimals; a value that rounds to zero
+    prints as `` 0.00`` (never ``-0.00``)."""
+    r = round(float(v), digits)
+    return " " + f"{0.0:.{digits}f}" if r == 0 else f"{r:+.{digits}f}"
+
+
 def _value_label(t, T, panels, digits, first=1):
     rows = []
     for key, values in panels:
-        nums = " ".join(f"{v:+.{digits}f}" for v in values[t])
+        nums = " ".join(_signed(v, digits) for v in values[t])
         rows.append(f"<tr><td style='padding-right:0.6em'><b>{_html.escape(key)}</b></td>"
                     f"<td><code>{nums}</code></td></tr>")
     return (f"<div class='rnnlib-frame-label'>t = {t + first} of {first}..{T - 1 + first}"
@@ -377,7 +384,7 @@ def _trace_drawer(rows, annotated, row_heights, figsize, right, title, first,
             cursor.set_x(first + t - 0.5)
             bars.set_verts(_bar_verts(values[t]))
             for text, v in zip(texts, values[t]):
-                text.set_text(f"{v:+.2f}")
+                text.set_text(_signed(v, 2))
         head = f"{title}   " if title else ""   # title: already wrapped to the width
         state["_title"].set_text(f"{head}t = {first + t}")
         return state["_animated"]
