@@ -51,8 +51,10 @@ def _blocks(params, H):
 def concat_weights(params) -> dict:
     """Each gate's weights on the concatenation ``[h_{t-1}, x_t]``.
 
-    .. math::  W_k^{\\text{cat}} = [W_k \\;\\; U_k] \\in \\mathbb{R}^{H \\times (H + D)},
-               \\qquad W_k h_{t-1} + U_k x_t = W_k^{\\text{cat}} [h_{t-1}; x_t]
+    .. math::
+
+        W_k^{\\text{cat}} &= [W_k \\;\\; U_k] \\in \\mathbb{R}^{H \\times (H + D)} \\\\
+        W_k h_{t-1} + U_k x_t &= W_k^{\\text{cat}} [h_{t-1}; x_t]
 
     Parameters
     ----------
@@ -73,10 +75,13 @@ def lstm_step_stages(x_t, h_prev, c_prev, params) -> dict:
 
     .. math::
 
-        v = [h_{t-1}; x_t], \\quad f = \\sigma(W_f^{cat} v + b_f), \\quad
-        i = \\sigma(W_i^{cat} v + b_i), \\quad g = \\tanh(W_g^{cat} v + b_g), \\\\
-        c_t = f \\odot c_{t-1} + i \\odot g, \\quad
-        o = \\sigma(W_o^{cat} v + b_o), \\quad h_t = o \\odot \\tanh(c_t)
+        v &= [h_{t-1}; x_t] \\\\
+        f &= \\sigma(W_f^{cat} v + b_f) \\\\
+        i &= \\sigma(W_i^{cat} v + b_i) \\\\
+        g &= \\tanh(W_g^{cat} v + b_g) \\\\
+        c_t &= f \\odot c_{t-1} + i \\odot g \\\\
+        o &= \\sigma(W_o^{cat} v + b_o) \\\\
+        h_t &= o \\odot \\tanh(c_t)
 
     Parameters
     ----------
@@ -111,10 +116,11 @@ def memory_cell_step(x_t, h_prev, c_prev, params) -> dict:
 
     .. math::
 
-        (z, z_i, z_f, z_o) = \\text{four linear maps of } [x_t; h_{t-1}], \\\\
-        c' = f(z_f)\\, c + f(z_i)\\, g(z), \\qquad a = h(c')\\, f(z_o)
+        c' &= f(z_f)\\, c + f(z_i)\\, g(z) \\\\
+        a &= h(c')\\, f(z_o)
 
-    with ``f`` the sigmoid and ``g = h = tanh``: [004]'s names for the
+    where ``z``, ``z_i``, ``z_f``, ``z_o`` are four linear maps of
+    ``[x_t; h_{t-1}]``, with ``f`` the sigmoid and ``g = h = tanh``: [004]'s names for the
     candidate's input ``z`` and the three gate signals.
 
     Parameters
@@ -140,7 +146,8 @@ def input_jacobian_norms(cell: str, params, x, *, tiny: float = 1e-250,
     """``||dh_t / dx_s||_F`` for every pair of steps, by the cell's own step backward.
 
     .. math::  A[n, t, s] = \\left\\| \\frac{\\partial h_t}{\\partial x_s} \\right\\|_F
-               \\qquad (A = 0 \\text{ for } s > t)
+
+    (and ``A = 0`` for ``s > t``)
 
     The sequences are repeated H times (copy ``j`` of the batch carries
     unit ``j``) and run forward step by step with the cell's

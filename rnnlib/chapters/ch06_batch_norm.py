@@ -6,9 +6,13 @@ Two groups of helpers, numerics only (the chapter draws):
 setting of Ioffe & Szegedy (2015), used to test the benefits the source
 note [003] claims. Layer ``l`` computes
 
-.. math::  a^{(l)} = W^{(l)} z^{(l-1)} \\;(+\\, b^{(l)}), \\qquad
-           \\tilde a^{(l)} = \\mathrm{BN}(a^{(l)}) \\text{ (or } a^{(l)}\\text{)}, \\qquad
-           z^{(l)} = f(\\tilde a^{(l)})
+.. math::
+
+    a^{(l)} &= W^{(l)} z^{(l-1)} \\;(+\\, b^{(l)}) \\\\
+    \\tilde a^{(l)} &= \\mathrm{BN}(a^{(l)}) \\\\
+    z^{(l)} &= f(\\tilde a^{(l)})
+
+(without batch norm, :math:`\\tilde a^{(l)} = a^{(l)}` and the bias is used)
 
 with ``z^(0) = x`` (M, D) and a linear output layer giving logits (M, K).
 With batch norm the hidden layers have no bias (``beta`` of the batch norm
@@ -382,8 +386,10 @@ def bn_rnn_grad_norms(x, y, params, readout, gamma, h0=None, eps=1e-5):
     linear terms are batch-normalised with statistics per step (training
     mode) and a common gain ``gamma``,
 
-    .. math::  h_t = \tanh\big(\mathrm{BN}_\gamma(W h_{t-1}) + \mathrm{BN}_\gamma(U x_t)
-               + b\big),
+    .. math::
+
+        h_t = \tanh\big(&\mathrm{BN}_\gamma(W h_{t-1}) \\
+        &{}+ \mathrm{BN}_\gamma(U x_t) + b\big),
 
     read out at the last step, ``L = cross-entropy(V h_T + c, y)``. Only the
     gradients on the hidden states are computed.

@@ -10,10 +10,11 @@ D=K)``), checked against the library in ``tests/test_ch07_teacher_forcing.py``
 and in the chapter:
 
 .. math::
-    \\tilde y_{t-1} = \\begin{cases} y_{t-1} & \\text{teacher}[t] \\\\
-                      \\hat y_{t-1} & \\text{otherwise} \\end{cases}, \\quad
-    h_t = \\tanh(U \\tilde y_{t-1} + W h_{t-1} + b), \\quad
-    \\hat y_t = V h_t + c,
+
+    \\tilde y_{t-1} &= \\begin{cases} y_{t-1} & \\text{teacher}[t] \\\\
+                      \\hat y_{t-1} & \\text{otherwise} \\end{cases} \\\\
+    h_t &= \\tanh(U \\tilde y_{t-1} + W h_{t-1} + b) \\\\
+    \\hat y_t &= V h_t + c,
 
 with ``inputs[:, t]`` the true ``y_{t-1}`` and ``L = mean (yhat - y)^2``.
 As in the library, which token was fed is a constant: no gradient flows
