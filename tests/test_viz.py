@@ -573,4 +573,4 @@ def test_plot_values_and_series():
 def test_frame_values_never_print_minus_zero():
     from rnnlib.viz.player import _signed
     assert [_signed(v, 2) for v in (-0.001, 0.0, 0.004, -0.006, 1.234)] == \
-        [" 0.00", " 0.00", " 0.00", "-0.01", "+1.23"]
+        ["+0.00", "+0.00", "+0.00", "-0.01", "+1.23"]

@@ -267,9 +267,9 @@ def _bar_verts(values, height=0.8):
 
 def _signed(v, digits):
     """``v`` with its sign and ``digits`` decimals; a value that rounds to zero
-    prints as `` 0.00`` (never ``-0.00``)."""
-    r = round(float(v), digits)
-    return " " + f"{0.0:.{digits}f}" if r == 0 else f"{r:+.{digits}f}"
+    prints as ``+0.00`` (never ``-0.00``)."""
+    r = round(float(v), digits) + 0.0                      # -0.0 + 0.0 is +0.0
+    return f"{r:+.{digits}f}"
 
 
 def _value_label(t, T, panels, digits, first=1):
