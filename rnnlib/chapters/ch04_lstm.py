@@ -53,8 +53,10 @@ def concat_weights(params) -> dict:
 
     .. math::
 
-        W_k^{\\text{cat}} &= [W_k \\;\\; U_k] \\in \\mathbb{R}^{H \\times (H + D)} \\\\
+        W_k^{\\text{cat}} &= [W_k \\;\\; U_k] \\\\
         W_k h_{t-1} + U_k x_t &= W_k^{\\text{cat}} [h_{t-1}; x_t]
+
+    with :math:`W_k^{\\text{cat}} \\in \\mathbb{R}^{H \\times (H + D)}`.
 
     Parameters
     ----------
