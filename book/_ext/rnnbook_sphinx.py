@@ -27,6 +27,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 MODES = ("force", "cache", "auto", "off")
 
@@ -40,7 +45,30 @@ def _execution_mode_from_env(app, config):
     if mode not in MODES:
         raise ValueError(
             f"RNNBOOK_EXECUTE: expected one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "force":
+        app._rnnbook_force_execution = True
+        mode = "cache"
     config.nb_execution_mode = mode
+
+
+def _execute_in_parallel(app, env, docnames):
+    """Before Sphinx reads the notebooks, execute those MyST-NB would execute."""
+    cfg = getattr(env, "mystnb_config", None)
+    if cfg is None or cfg.execution_mode != "cache":
+        return
+    from rnnbook.execute import execute_into_cache
+
+    paths = [p for p in (Path(env.doc2path(d)) for d in sorted(docnames))
+             if p.suffix == ".ipynb"]
+    raw = os.environ.get("RNNBOOK_EXECUTE_WORKERS", "").strip()
+    if raw and not raw.isdigit():
+        raise ValueError(f"RNNBOOK_EXECUTE_WORKERS: expected a positive integer, got {raw!r}")
+    workers = int(raw) if raw else None
+    execute_into_cache(paths, cfg.execution_cache_path, workers=workers,
+                       timeout=cfg.execution_timeout,
+                       allow_errors=cfg.execution_allow_errors,
+                       force=getattr(app, "_rnnbook_force_execution", False),
+                       log=logger.info)
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -59,6 +87,7 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("config-inited", _execution_mode_from_env, priority=900)
+    app.connect("env-before-read-docs", _execute_in_parallel)
     app.add_js_file(None, body=FONTAWESOME_CONFIG, priority=1)
     app.connect("html-page-context", _dedupe_scripts, priority=999)
     app.add_css_file("rnnbook.css")
