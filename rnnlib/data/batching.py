@@ -10,7 +10,7 @@ from .._validate import (describe, check_choice, check_positive_int, check_proba
                          check_rng)
 
 __all__ = ["pad_sequences", "mask_from_lengths", "one_hot", "minibatches",
-           "train_test_split"]
+           "train_test_split", "bucket_batches", "padding_counts"]
 
 
 def mask_from_lengths(lengths, maxlen: int | None = None) -> np.ndarray:
@@ -181,3 +181,76 @@ def train_test_split(n: int, fraction: float, rng: np.random.Generator):
                          f"got fraction {fraction} (n_test = {n_test})")
     perm = rng.permutation(n)
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def _check_lengths(lengths) -> np.ndarray:
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(f"lengths: expected a non-empty 1-d array of integer lengths (N,), "
+                         f"got {describe(lengths)}")
+    if np.any(arr < 1):
+        raise ValueError(f"lengths: expected every length >= 1, got {int(arr.min())}")
+    return arr.astype(np.int64)
+
+
+def bucket_batches(lengths, batch_size: int, rng: np.random.Generator):
+    """Mini-batches of sequences of similar length (one epoch).
+
+    The examples are sorted by length, ties in random order, and cut into
+    consecutive batches of ``batch_size``; the order of the batches is then
+    shuffled. Each batch padded to its own longest sequence wastes few
+    steps on padding. (The "sorted, then shuffled batches" form of
+    bucketing; Doetsch et al. 2017 compare it with other strategies.)
+
+    Parameters
+    ----------
+    lengths : (N,) integer array of sequence lengths >= 1.
+    batch_size : int >= 1.
+    rng : np.random.Generator (tie order and batch order).
+
+    Returns
+    -------
+    batches : list of (B,) int64 index arrays, ``B <= batch_size``; each
+        index appears once.
+    """
+    arr = _check_lengths(lengths)
+    batch_size = check_positive_int("batch_size", batch_size)
+    rng = check_rng(rng)
+    shuffled = rng.permutation(arr.size)                    # random order among equal lengths
+    order = shuffled[np.argsort(arr[shuffled], kind="stable")]
+    batches = [order[i:i + batch_size] for i in range(0, arr.size, batch_size)]
+    return [batches[j] for j in rng.permutation(len(batches))]
+
+
+def padding_counts(lengths, batches) -> tuple[int, int]:
+    """Real and padded steps when every batch is padded to its longest sequence.
+
+    .. math::
+
+        \\text{real} = \\sum_n L_n, \\qquad
+        \\text{padded} = \\sum_b \\big(|b| \\max_{n \\in b} L_n\\big) - \\text{real}
+
+    Parameters
+    ----------
+    lengths : (N,) integer array of sequence lengths >= 1.
+    batches : iterable of index arrays into ``lengths``.
+
+    Returns
+    -------
+    real, padded : ints, the steps that hold data and the padded steps an
+        epoch over ``batches`` processes.
+    """
+    arr = _check_lengths(lengths)
+    real = padded = 0
+    for i, idx in enumerate(batches):
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+            raise ValueError(f"batches[{i}]: expected a non-empty 1-d integer index array, "
+                             f"got {describe(idx)}")
+        if idx.min() < 0 or idx.max() >= arr.size:
+            raise ValueError(f"batches[{i}]: expected indices in [0, {arr.size - 1}], "
+                             f"got {int(idx.min() if idx.min() < 0 else idx.max())}")
+        L = arr[idx]
+        real += int(L.sum())
+        padded += int(L.size * L.max() - L.sum())
+    return real, padded

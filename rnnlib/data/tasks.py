@@ -21,6 +21,7 @@ __all__ = [
     "adding_problem", "adding_baseline_mse",
     "copy_task", "copy_baseline_ce",
     "parity", "delayed_xor", "BINARY_BASELINE_CE",
+    "token_majority", "appears_again", "appears_again_ceiling", "future_token",
 ]
 
 #: Cross-entropy (nats) of predicting 1/2 for a fair bit: log 2 ~ 0.693.
@@ -208,3 +209,146 @@ def delayed_xor(n: int, T: int, delay: int, rng: np.random.Generator):
     mask = np.zeros((n, T))
     mask[:, delay + 1:] = 1.0
     return bits[..., None].astype(np.float64), y, mask
+
+
+def token_majority(n: int, rng: np.random.Generator, lengths=(3, 40), n_tokens: int = 9,
+                   per_step: bool = False):
+    """Variable-length token sequences: are there more a's than b's?
+
+    Each sequence has a length drawn uniformly from ``lengths[0] ..
+    lengths[1]`` and tokens drawn uniformly from the ids ``1 .. n_tokens``
+    (id 0 is left free for padding); ``a`` is id 1 and ``b`` id 2. The label
+    is
+
+    .. math::  y = [\\#a > \\#b]
+
+    and sequences with ``#a == #b`` are drawn again, so both classes are
+    equally likely. With ``per_step=True`` each sequence also gets the
+    running label ``[#a > #b so far]`` at every step (ties give 0).
+
+    Chance level: accuracy 0.5 (cross-entropy log 2) for the final label.
+
+    Parameters
+    ----------
+    n : int >= 1, number of sequences.
+    rng : np.random.Generator.
+    lengths : (min, max) ints with 1 <= min <= max.
+    n_tokens : int >= 2, number of real token ids (the vocabulary, with
+        padding, has ``n_tokens + 1`` entries).
+    per_step : bool.
+
+    Returns
+    -------
+    seqs : list of n int64 arrays (L_n,), ids in ``[1, n_tokens]``.
+    y : (n,) int64 in {0, 1}.
+    steps : list of n int64 arrays (L_n,) of running labels (only with
+        ``per_step=True``).
+    """
+    n = check_positive_int("n", n)
+    rng = check_rng(rng)
+    n_tokens = check_positive_int("n_tokens", n_tokens, minimum=2)
+    if (not isinstance(lengths, tuple) or len(lengths) != 2
+            or not all(isinstance(v, (int, np.integer)) for v in lengths)
+            or not 1 <= lengths[0] <= lengths[1]):
+        raise ValueError(f"lengths: expected a tuple (min, max) of ints with 1 <= min <= max, "
+                         f"got {lengths!r}")
+    seqs, labels, steps = [], [], []
+    while len(seqs) < n:
+        L = int(rng.integers(lengths[0], lengths[1] + 1))
+        s = rng.integers(1, n_tokens + 1, size=L)                # (L,)
+        diff = np.cumsum(s == 1) - np.cumsum(s == 2)            # #a - #b so far
+        if diff[-1] == 0:
+            continue                                            # a tie: draw again
+        seqs.append(s.astype(np.int64))
+        labels.append(int(diff[-1] > 0))
+        steps.append((diff > 0).astype(np.int64))
+    y = np.array(labels, dtype=np.int64)
+    return (seqs, y, steps) if per_step else (seqs, y)
+
+
+def appears_again(n: int, T: int, n_tokens: int, rng: np.random.Generator):
+    """Tag every token with whether the same token appears again later.
+
+    .. math::  y_t = [\\exists s > t:\\ x_s = x_t]
+
+    Tokens are uniform over ``0 .. n_tokens-1``. The label at step t
+    depends only on the steps after t, which a model reading left to
+    right has not seen; given the position alone the best guess has the
+    accuracy of :func:`appears_again_ceiling`.
+
+    Parameters
+    ----------
+    n : int >= 1, number of sequences.
+    T : int >= 2, sequence length.
+    n_tokens : int >= 2.
+    rng : np.random.Generator.
+
+    Returns
+    -------
+    x : (n, T) int64 token ids.
+    y : (n, T) int64 in {0, 1} (always 0 at the last step).
+    """
+    n = check_positive_int("n", n)
+    T = check_positive_int("T", T, minimum=2)
+    n_tokens = check_positive_int("n_tokens", n_tokens, minimum=2)
+    rng = check_rng(rng)
+    x = rng.integers(0, n_tokens, size=(n, T))
+    later = np.zeros((n, n_tokens), dtype=bool)             # tokens seen after step t
+    y = np.zeros((n, T), dtype=np.int64)
+    rows = np.arange(n)
+    for t in range(T - 1, -1, -1):
+        y[:, t] = later[rows, x[:, t]]
+        later[rows, x[:, t]] = True
+    return x, y
+
+
+def appears_again_ceiling(T: int, n_tokens: int) -> float:
+    """Best accuracy on :func:`appears_again` without looking ahead.
+
+    Later tokens are independent of earlier ones, so at step t (0-based)
+    the best guess is the likelier label, and the label is 1 with
+    probability ``p_t = 1 - (1 - 1/n_tokens)^(T-1-t)``:
+
+    .. math::  \\frac{1}{T} \\sum_{t=0}^{T-1} \\max(p_t,\\, 1 - p_t)
+    """
+    T = check_positive_int("T", T, minimum=2)
+    n_tokens = check_positive_int("n_tokens", n_tokens, minimum=2)
+    p = 1.0 - (1.0 - 1.0 / n_tokens) ** (T - 1 - np.arange(T))
+    return float(np.mean(np.maximum(p, 1.0 - p)))
+
+
+def future_token(n: int, T: int, k: int, n_tokens: int, rng: np.random.Generator):
+    """Tag every step with the token ``k`` steps away: ``y_t = x_{t+k}``.
+
+    ``k > 0`` looks ahead, ``k < 0`` back, ``k = 0`` is the token itself.
+    The stream is ``T + |k|`` uniform tokens long and cut so that every
+    step of the ``T`` shown has its label, so the labels ahead of the last
+    input (or behind the first) come from tokens the model never reads.
+
+    Chance level: accuracy ``1 / n_tokens`` (cross-entropy ``log n_tokens``)
+    for a model that cannot see the token it is asked for.
+
+    Parameters
+    ----------
+    n : int >= 1, number of sequences.
+    T : int >= 1, sequence length.
+    k : int, the offset.
+    n_tokens : int >= 2.
+    rng : np.random.Generator.
+
+    Returns
+    -------
+    x : (n, T) int64 token ids.
+    y : (n, T) int64 token ids, ``y[:, t]`` the token at ``t + k``.
+    """
+    n = check_positive_int("n", n)
+    T = check_positive_int("T", T)
+    n_tokens = check_positive_int("n_tokens", n_tokens, minimum=2)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k: expected an integer offset, got {k!r}")
+    rng = check_rng(rng)
+    k = int(k)
+    stream = rng.integers(0, n_tokens, size=(n, T + abs(k)))
+    if k >= 0:
+        return stream[:, :T].copy(), stream[:, k:k + T].copy()
+    return stream[:, -k:].copy(), stream[:, :T].copy()
