@@ -1,4 +1,4 @@
-"""Sine waves, noisy sine waves and sliding windows for forecasting."""
+"""Sine waves, noisy sine waves, the Mackey-Glass series and sliding windows for forecasting."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from .._validate import (check_float_array, check_positive_int, check_real, check_rng)
 
-__all__ = ["sine_wave", "noisy_sine", "windows"]
+__all__ = ["sine_wave", "noisy_sine", "windows", "mackey_glass", "horizon_targets"]
 
 
 def _check_period(period):
@@ -122,3 +122,109 @@ def windows(series: np.ndarray, width: int, horizon: int = 1):
     inputs = s[:, idx, :].reshape(N * M1, width, D)           # (N*M1, w, D)
     targets = s[:, width - 1 + horizon:, :][:, :M1].reshape(N * M1, D)
     return inputs, targets
+
+
+def _mg_rate(x, x_tau, beta, gamma, power):
+    """dx/dt of the Mackey-Glass equation."""
+    return beta * x_tau / (1.0 + x_tau ** power) - gamma * x
+
+
+def mackey_glass(n: int, tau: float = 17.0, sample_every: float = 1.0, dt: float = 0.1,
+                 beta: float = 0.2, gamma: float = 0.1, power: float = 10.0,
+                 x0: float = 1.2, discard: float = 500.0) -> np.ndarray:
+    """The Mackey-Glass series, a chaotic delay differential equation, sampled.
+
+    .. math::
+
+        \\frac{dx}{dt} = \\beta\\, \\frac{x(t - \\tau)}{1 + x(t - \\tau)^{p}}
+                         - \\gamma\\, x(t)
+
+    (Mackey and Glass 1977) with the constant history ``x(t) = x0`` for
+    ``t <= 0``. With the classic ``tau = 17``, ``beta = 0.2``,
+    ``gamma = 0.1``, ``p = 10`` the solution is chaotic. Integrated by the
+    classical Runge-Kutta method with step ``dt`` (``tau / dt`` must be a
+    whole number; the delayed value at a half step is the mean of its two
+    grid neighbours), the first ``discard`` time units are dropped (the
+    transient from the flat start), and the solution is read every
+    ``sample_every`` time units (a multiple of ``dt``). No randomness: the
+    same arguments always give the same series.
+
+    Parameters
+    ----------
+    n : int >= 1, number of samples returned.
+    tau : float > 0, the delay.
+    sample_every : float > 0, time between samples, a multiple of ``dt``.
+    dt : float > 0, the integration step.
+    beta, gamma, power : floats > 0, the equation's constants.
+    x0 : float > 0, the constant history.
+    discard : float >= 0, time units dropped at the start, a multiple of ``dt``.
+
+    Returns
+    -------
+    x : (n,) float64, ``x(discard + k * sample_every)`` for ``k = 0 .. n-1``.
+    """
+    n = check_positive_int("n", n)
+    tau = check_real("tau", tau, minimum=0.0, strict_min=True)
+    sample_every = check_real("sample_every", sample_every, minimum=0.0, strict_min=True)
+    dt = check_real("dt", dt, minimum=0.0, strict_min=True)
+    beta = check_real("beta", beta, minimum=0.0, strict_min=True)
+    gamma = check_real("gamma", gamma, minimum=0.0, strict_min=True)
+    power = check_real("power", power, minimum=0.0, strict_min=True)
+    x0 = check_real("x0", x0, minimum=0.0, strict_min=True)
+    discard = check_real("discard", discard, minimum=0.0)
+
+    def steps_of(name, value):
+        k = round(value / dt)
+        if abs(k * dt - value) > 1e-9 * max(1.0, value):
+            raise ValueError(f"{name}: expected a multiple of dt = {dt}, got {value}")
+        return k
+
+    lag = steps_of("tau", tau)                     # delay in integration steps
+    every = steps_of("sample_every", sample_every)
+    skip = steps_of("discard", discard)
+    if every < 1:
+        raise ValueError(f"sample_every: expected at least dt = {dt}, got {sample_every}")
+    total = skip + (n - 1) * every                 # integration steps to take
+    x = np.empty(lag + total + 1)                  # x[lag + k] = x(k dt)
+    x[:lag + 1] = x0                               # constant history, t <= 0
+    for k in range(lag, lag + total):
+        xt = x[k]
+        d0, d2 = x[k - lag], x[k - lag + 1]        # x(t - tau), x(t + dt - tau)
+        d1 = 0.5 * (d0 + d2)                       # x(t + dt/2 - tau)
+        k1 = _mg_rate(xt, d0, beta, gamma, power)
+        k2 = _mg_rate(xt + 0.5 * dt * k1, d1, beta, gamma, power)
+        k3 = _mg_rate(xt + 0.5 * dt * k2, d1, beta, gamma, power)
+        k4 = _mg_rate(xt + dt * k3, d2, beta, gamma, power)
+        x[k + 1] = xt + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return x[lag + skip::every][:n].copy()
+
+
+def horizon_targets(series: np.ndarray, horizon: int):
+    """Pair each value of a series with the ``horizon`` values that follow it.
+
+    .. math::  \\text{targets}_{t, k} = x_{t + k}, \\qquad k = 1 .. h
+
+    for ``t = 0 .. T - h - 1``: the targets of a *direct* multi-step
+    forecaster, which predicts all ``h`` future values at once from what
+    it has read up to ``t`` (an iterated forecaster predicts one step and
+    feeds its prediction back).
+
+    Parameters
+    ----------
+    series : (T,) float array.
+    horizon : int >= 1, ``h``; ``h < T``.
+
+    Returns
+    -------
+    inputs : (T - h,) the values ``x_0 .. x_{T-h-1}``.
+    targets : (T - h, h), row ``t`` is ``x_{t+1} .. x_{t+h}``.
+    """
+    series = check_float_array("series", series, ndim=1, shape_doc="(T,)")
+    horizon = check_positive_int("horizon", horizon)
+    T = series.shape[0]
+    if horizon >= T:
+        raise ValueError(f"horizon: expected an integer < T = {T} (the series' length), "
+                         f"got {horizon}")
+    M = T - horizon
+    idx = np.arange(M)[:, None] + np.arange(1, horizon + 1)[None, :]   # (M, h)
+    return series[:M].copy(), series[idx]
