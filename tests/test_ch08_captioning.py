@@ -173,3 +173,15 @@ def test_bad_input_raises_naming_the_argument(call, words):
         call()
     for w in words:
         assert w in str(err.value)
+
+
+def test_decoding_drawer_renders_one_frame_per_step():
+    import matplotlib
+    matplotlib.use("Agg")
+    from rnnlib import viz
+    spec, params, feats = _model(seed=2)
+    traces = [ch.decode_trace(params, spec, feats[n]) + (ch.NAMES[n],) for n in range(2)]
+    draw, index = ch.decoding_drawer(_images(2), traces)
+    assert index == [(m, s) for m in range(2) for s in range(len(traces[m][0]))]
+    frames = viz.render_frames(draw, len(index), figsize=(5.7, 2.2), dpi=40)
+    assert len(frames) == len(index) and all(f[:4] == b"\x89PNG" for f in frames)

@@ -77,7 +77,7 @@ _BASE = np.stack([_SOBEL, _SOBEL.T, _DIAG, np.fliplr(_DIAG)])      # (4, 3, 3)
 #: eight fixed 3x3 filters: four edge directions and their negatives, (8, 3, 3)
 FILTERS = np.concatenate([_BASE, -_BASE])
 FILTERS.setflags(write=False)
-#: what each filter responds to (dark to bright, in the direction named)
+#: the direction in which the ink increases across the edge each filter detects
 FILTER_NAMES = ("left to right", "top to bottom", "towards top right",
                 "towards top left", "right to left", "bottom to top",
                 "towards bottom left", "towards bottom right")
@@ -539,7 +539,8 @@ def decoding_drawer(images, traces, fontsize: float = 10.0):
     """A frame drawer for :func:`rnnlib.viz.render_frames`: decoding letter by letter.
 
     Frame ``i`` is one step of one image: the image, the letters emitted so
-    far and the next-token distribution as bars (the chosen token in red).
+    far and the next-token distribution as bars on a log scale (the chosen
+    token in red), with the chosen and the runner-up token's probability.
 
     Parameters
     ----------
@@ -553,7 +554,7 @@ def decoding_drawer(images, traces, fontsize: float = 10.0):
     index : list of (image m, step s) for each frame.
     """
     index = [(m, s) for m, (tokens, _, _) in enumerate(traces) for s in range(len(tokens))]
-    labels = ["end" if t == "." else t for t in TOKENS]
+    labels = list(TOKENS)
 
     def draw(fig, i):
         m, s = index[i]
@@ -563,25 +564,32 @@ def decoding_drawer(images, traces, fontsize: float = 10.0):
             art = {"im": ax_im.imshow(images[m], cmap="gray_r", vmin=0, vmax=1)}
             ax_im.set(xticks=[], yticks=[])
             art["truth"] = ax_im.set_title("", fontsize=fontsize)
-            art["bars"] = ax_p.bar(np.arange(K), probs[s], color="0.6")
-            ax_p.set(ylim=(0, 1.05), xlim=(-0.6, K - 0.4), ylabel="p(next token)")
+            art["bars"] = ax_p.bar(np.arange(K), np.maximum(probs[s], 1e-9), bottom=1e-9,
+                                   color="0.6")
+            ax_p.set_yscale("log")
+            ax_p.set(ylim=(1e-4, 1.6), xlim=(-0.6, K - 0.4))
+            ax_p.set_ylabel("p(next token)", fontsize=fontsize)
+            ax_p.set_yticks([1e-4, 1e-3, 1e-2, 1e-1, 1],
+                            ["0.0001", "0.001", "0.01", "0.1", "1"], fontsize=fontsize - 1)
             ax_p.set_xticks(np.arange(K), labels, fontsize=fontsize - 1)
             ax_p.tick_params(axis="x", length=0)
             ax_p.grid(axis="y", alpha=0.3)
             art["text"] = ax_p.set_title("", fontsize=fontsize, loc="left")
-            fig.subplots_adjust(left=0.03, right=0.98, top=0.84, bottom=0.12, wspace=0.25)
+            fig.subplots_adjust(left=0.02, right=0.98, top=0.84, bottom=0.12, wspace=0.5)
             fig.art_decoding = art
         art = fig.art_decoding
         art["im"].set_data(images[m])
-        art["truth"].set_text(f"a held-out {label}")
+        article = "an" if label[0] in "aeiou" else "a"
+        art["truth"].set_text(f"{article} held-out {label}")
         chosen = tokens[s]
         for k, bar in enumerate(art["bars"]):
-            bar.set_height(probs[s, k])
+            bar.set_height(max(probs[s, k], 1e-9))
             bar.set_color("C3" if k == chosen else "0.6")
-        so_far = tokens_to_name(tokens[:s]) or "(nothing yet)"
-        nxt = "end" if chosen == END else TOKENS[chosen]
-        art["text"].set_text(f"step {s + 1}: read '{so_far}', "
-                             f"writes {nxt} (p = {probs[s, chosen]:.2f})")
+        so_far = tokens_to_name(tokens[:s]) or "."
+        runner = int(np.argsort(probs[s])[-2])
+        art["text"].set_text(f"step {s + 1}, after '{so_far}': {labels[chosen]} "
+                             f"(p = {probs[s, chosen]:.2g}), next best {labels[runner]} "
+                             f"({probs[s, runner]:.2g})")
         return [art["im"], art["truth"], art["text"], *art["bars"]]
 
     return draw, index
