@@ -490,13 +490,15 @@ def run_experiment(feats: np.ndarray, labels: np.ndarray, seeds, steps: int = 60
         per-seed lists: ``"acc"`` (exact-match accuracy; for the
         classifier the plain accuracy), ``"invalid"`` (invalid names) and,
         for the decoders, ``"loss"`` (held-out teacher-forced loss),
-        ``"read"`` and ``"params"``; plus ``"test"`` (the held-out indices)
+        ``"names"`` (the generated strings), ``"read"`` (the digit each
+        names, -1 if invalid; for the classifier its prediction) and
+        ``"params"``; plus ``"test"`` (the held-out indices)
         and ``"spec"``.
     """
     seeds = list(seeds)
     bar = Progress(3 * len(seeds), description="models trained", mode=progress,
                    every=3) if progress else None
-    out = {m: {"acc": [], "invalid": [], "loss": [], "read": [], "params": []}
+    out = {m: {"acc": [], "invalid": [], "loss": [], "read": [], "names": [], "params": []}
            for m in ("classifier",) + MODES}
     out["test"] = []
     done = 0
@@ -517,7 +519,9 @@ def run_experiment(feats: np.ndarray, labels: np.ndarray, seeds, steps: int = 60
             bar.update(done)
         for mode in MODES:
             p, spec, _ = train_captioner(feats[tr], labels[tr], mode, seed, H=H, steps=steps)
-            sc = name_scores(decode_names(p, spec, feats[te], mode), labels[te])
+            names = decode_names(p, spec, feats[te], mode)
+            sc = name_scores(names, labels[te])
+            out[mode]["names"].append(names)
             out[mode]["acc"].append(sc["exact"])
             out[mode]["invalid"].append(sc["invalid"])
             out[mode]["read"].append(sc["read"])
