@@ -3,7 +3,7 @@
 The chapter puts a small *fixed* convolution in front of a recurrent
 decoder, the arrangement of image captioning (Vinyals et al. 2015, Mao et
 al. 2015, Donahue et al. 2015), on the shipped 8x8 digits
-(:func:`rnnlib.data.load_digits`). The "caption" of a digit is its English
+(:func:`rnnlib.data.digits.load_digits`). The "caption" of a digit is its English
 name, spelled letter by letter and closed by an end token.
 
 The features (no parameters are learned):
@@ -28,8 +28,8 @@ with ``e_{t-1}`` the one-hot code of the previous letter (the start token
 ``x_t = [e_{t-1}; x^img]`` of ``D = K + F`` features, turns it into the
 plain registered ``"rnn"`` cell with ``U' = [U U_img]``; the models here are
 ``ModelSpec(cell=..., input="dense", D=K + F)`` of :mod:`rnnlib.model`,
-trained with :func:`rnnlib.train` under teacher forcing and decoded with
-:func:`rnnlib.greedy_decode` or :func:`rnnlib.beam_search` through
+trained with :func:`rnnlib.training.train` under teacher forcing and decoded with
+:func:`rnnlib.generate.greedy_decode` or :func:`rnnlib.generate.beam_search` through
 :func:`caption_step_fn`. With ``mode="first"`` the image is appended at the
 first step only (zeros after it), as in Vinyals et al.
 
@@ -285,7 +285,7 @@ def caption_state(spec: ModelSpec, feats: np.ndarray) -> tuple:
 
 
 def caption_step_fn(params: dict, spec: ModelSpec, mode: str = "every"):
-    """A step function for :func:`rnnlib.greedy_decode` / :func:`rnnlib.beam_search`.
+    """A step function for :func:`rnnlib.generate.greedy_decode` / :func:`rnnlib.generate.beam_search`.
 
     .. math::
 
@@ -394,7 +394,7 @@ def train_captioner(feats: np.ndarray, labels: np.ndarray, mode: str, seed: int,
 
     Returns
     -------
-    params : trained nested dict; spec : ModelSpec; history : from :func:`rnnlib.train`.
+    params : trained nested dict; spec : ModelSpec; history : from :func:`rnnlib.training.train`.
     """
     inputs, targets, mask = name_sequences(labels)
     x = decoder_inputs(inputs, feats, mode)                         # (N, T_MAX, K + F)
