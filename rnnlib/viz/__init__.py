@@ -16,6 +16,9 @@ a model or computes a gradient.
   whose controls are disabled, with a note saying where they run, in the
   static book, where no kernel is behind them).
 * ``rnnlib.viz.beam``: ``draw_beam_tree`` (the tree of a beam search).
+* :mod:`rnnlib.viz.text`: ``colored_text_html`` (each character on a
+  background coloured by a value, e.g. a hidden unit) and ``spans_html``
+  (chosen spans marked), as HTML that wraps at the column width.
 * :mod:`rnnlib.viz.diagrams`: network diagrams (folded and unrolled,
   input/output patterns, the chapter-1 toy network with its values).
 
@@ -38,6 +41,7 @@ from rnnlib.viz.player import (MAX_WIDGET_BYTES, TRACE_KEYS, animate_trace,
                                frame_player, widget_payload_bytes)
 from rnnlib.viz.render import (DEFAULT_DENSITY, Frames, encode_png, frame_density, png_size,
                                render_frames)
+from rnnlib.viz.text import colored_text_html, plain_text_html, spans_html, text_legend_html
 
 __all__ = [
     "plot_heatmap", "plot_values", "plot_series", "cmap_for_key",
@@ -48,4 +52,5 @@ __all__ = [
     "draw_beam_tree", "beam_tree_layout",
     "lstm_step_drawer", "step_stage_labels", "read_stage_labels", "forced_gate_drawer",
     "connectivity_drawer",
+    "colored_text_html", "plain_text_html", "spans_html", "text_legend_html",
 ]
