@@ -121,11 +121,18 @@ def _is_redirect(path):
     return 'http-equiv="refresh"' in head
 
 
+#: top-level folders of the build that are not book pages: the lecture slides
+#: (reveal.js decks, tested by the deck tests below; the exercise sheets in
+#: exercises/ are ordinary pages and get every page check)
+NOT_PAGES = ("slides",)
+
+
 def _pages():
     if not HTML.is_dir():
         return []
     return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                  if not p.relative_to(HTML).parts[0].startswith("_") and not _is_redirect(p))
+                  if not p.relative_to(HTML).parts[0].startswith("_")
+                  and p.relative_to(HTML).parts[0] not in NOT_PAGES and not _is_redirect(p))
 
 
 PAGES = _pages()
@@ -987,7 +994,8 @@ def _widget_sizes(state: dict) -> dict:
 
 
 @NO_BUILD
-@pytest.mark.parametrize("rel", PAGE_PARAMS)
+@pytest.mark.parametrize("rel", PAGE_PARAMS + sorted(
+    p.relative_to(HTML).as_posix() for p in (HTML / "slides").glob("*.html")))
 def test_page_and_widget_byte_budgets(rel):
     path = HTML / rel
     size = path.stat().st_size
@@ -998,3 +1006,338 @@ def test_page_and_widget_byte_budgets(rel):
         for root, nbytes in _widget_sizes(json.loads(m.group(1))).items():
             assert nbytes < WIDGET_BUDGET, (
                 f"{rel}: widget {root} embeds {nbytes / 1e6:.2f} MB, budget {WIDGET_BUDGET / 1e6} MB")
+
+
+# --- lecture mode: slide decks and exercise sheets ---------------------------------------
+#
+# book/_ext/rnnbook_slides.py builds one reveal.js deck per chapter into
+# slides/<chapter>.html and one printable exercise sheet into
+# exercises/<chapter>.html (the sheets are pages: every page check above
+# applies to them). Here: each chapter has both and links to them; each deck
+# has 10 to 25 slides whose text, figures and widgets are the chapter's own
+# (each part names the cell it came from); a sheet has the prompts and none of
+# the solution code; and in the browser, with every non-local request
+# blocked, a deck loads without console errors, its math is typeset, Home and
+# End reach the first and last slide, no slide overflows its 1280 x 720 box,
+# and an animation on it plays. The speaker-notes window works offline too.
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import rnnbook_slides as _slides  # noqa: E402
+
+DECK_CHAPTERS = _slides.chapters_from_toc(ROOT)
+MIN_SLIDES, MAX_SLIDES = 10, 25
+DECK_RELS = sorted(p.relative_to(HTML).as_posix() for p in (HTML / "slides").glob("*.html")) \
+    if HTML.is_dir() else []
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+@functools.lru_cache(maxsize=None)
+def _soup(path: str):
+    bs4 = pytest.importorskip("bs4")
+    return bs4.BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+
+
+@functools.lru_cache(maxsize=None)
+def _notebook_cells(rel: str) -> dict:
+    nb = json.loads((ROOT / rel).read_text(encoding="utf-8"))
+    return {c.get("id"): c for c in nb["cells"]}
+
+
+def _src(cell) -> str:
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+@NO_BUILD
+def test_every_chapter_has_a_deck_and_a_sheet_linked_from_its_pages():
+    problems = []
+    for ch in DECK_CHAPTERS:
+        deck, sheet = HTML / "slides" / f"{ch.name}.html", HTML / "exercises" / f"{ch.name}.html"
+        if not deck.exists():
+            problems.append(f"chapter {ch.number}: no deck slides/{ch.name}.html")
+        else:
+            n = len(_soup(str(deck)).select(".reveal .slides > section"))
+            if not MIN_SLIDES <= n <= MAX_SLIDES:
+                problems.append(f"chapter {ch.number}: slides/{ch.name}.html has {n} slides, "
+                                f"want {MIN_SLIDES} to {MAX_SLIDES}")
+        if not sheet.exists():
+            problems.append(f"chapter {ch.number}: no exercise sheet exercises/{ch.name}.html")
+        for doc in ch.docs:
+            page = HTML / (doc + ".html")
+            if not page.exists():
+                problems.append(f"{doc}.html is missing")
+                continue
+            links = {a.get("href"): a.get_text() for a in
+                     _soup(str(page)).select(".rnnbook-lecture-links a")}
+            for want, label in ((f"../slides/{ch.name}.html", "Slides for this chapter"),
+                                (f"../exercises/{ch.name}.html", "Exercise sheet")):
+                if links.get(want) != label:
+                    problems.append(f"{doc}.html: no link {label!r} to {want} (has {links})")
+    for page in ("book/00_preface.html", "book/lecturer.html"):
+        if not (HTML / page).exists():
+            problems.append(f"{page} is missing")
+            continue
+        hrefs = {a.get("href") for a in _soup(str(HTML / page)).find_all("a")}
+        for ch in DECK_CHAPTERS:
+            for want in (f"../slides/{ch.name}.html", f"../exercises/{ch.name}.html"):
+                if want not in hrefs:
+                    problems.append(f"{page}: no link to {want}")
+    assert not problems, "\n  ".join([f"{len(problems)} problems:"] + problems)
+
+
+def _check_part(el, cell, page_html, page_text, where):
+    """Offenders: what a deck part shows that its cell (or its chapter page) does not hold."""
+    out = []
+    kind = "code" if "rnnbook-code" in el.get("class", []) else "markdown"
+    if kind == "markdown":
+        source = _src(cell)
+        for m in el.select(".math"):
+            tex = re.sub(r"\\tag\{[^}]*\}", "", m.get_text())
+            tex = re.sub(r"^\\[\[(]|\\[\])]$", "", tex.strip())
+            if _squash(tex) not in _squash(source):
+                out.append(f"{where}: math {tex[:50]!r} is not in cell {cell.get('id')}")
+            m.decompose()
+        for r in el.select(".rnnbook-resolved"):
+            r.decompose()
+        words = {w.lower() for w in _WORD.findall(el.get_text(" "))}
+        extra = words - {w.lower() for w in _WORD.findall(source)}
+        if extra:
+            out.append(f"{where}: words not in cell {cell.get('id')}: {sorted(extra)[:8]}")
+        return out
+    for img in el.find_all("img"):
+        name = img.get("src", "").rsplit("/", 1)[-1]
+        if name not in page_html:
+            out.append(f"{where}: image {name} is not on the chapter's page")
+    for view in el.find_all("script", type="application/vnd.jupyter.widget-view+json"):
+        mid = json.loads(view.string)["model_id"]
+        if mid not in page_html:
+            out.append(f"{where}: widget {mid} is not on the chapter's page")
+    for pre in el.select("pre.rnnbook-output"):
+        for line in pre.get_text().splitlines():
+            if line.strip() and _squash(line) not in page_text:
+                out.append(f"{where}: printed line {line.strip()[:50]!r} is not on the page")
+                break
+    return out
+
+
+@NO_BUILD
+@pytest.mark.parametrize("ch", DECK_CHAPTERS, ids=[c.name for c in DECK_CHAPTERS])
+def test_deck_slides_are_made_of_their_chapters_cells(ch):
+    """Every slide names its notebook and cells; its text and math are in those
+    cells (words and TeX, resolved cross-references aside), its figures,
+    widgets and printed output are on the chapter's page."""
+    deck = HTML / "slides" / f"{ch.name}.html"
+    if not deck.exists():
+        pytest.fail(f"chapter {ch.number}: no deck {deck.relative_to(HTML)}", pytrace=False)
+    allowed = {d + ".ipynb" for d in ch.docs}
+    problems, pages = [], {}
+    for k, sec in enumerate(_soup(str(deck)).select(".reveal .slides > section"), start=1):
+        nbrel = sec.get("data-notebook", "")
+        ids = sec.get("data-cells", "").split()
+        if nbrel not in allowed or not (ROOT / nbrel).exists():
+            problems.append(f"slide {k}: data-notebook {nbrel!r} is not one of {sorted(allowed)}")
+            continue
+        cells = _notebook_cells(nbrel)
+        if not ids or set(ids) - set(cells):
+            problems.append(f"slide {k}: cells {sorted(set(ids) - set(cells)) or '(none)'} "
+                            f"are not in {nbrel}")
+            continue
+        if nbrel not in pages:
+            html_path = HTML / (nbrel[:-len(".ipynb")] + ".html")
+            raw = html_path.read_text(encoding="utf-8") if html_path.exists() else ""
+            pages[nbrel] = (raw, _squash(_soup(str(html_path)).get_text()) if raw else "")
+        page_html, page_text = pages[nbrel]
+        parts = sec.select("[data-cell]")
+        if not sec.select(".rnnbook-body [data-cell], .rnnbook-title[data-cell]"):
+            problems.append(f"slide {k}: shows nothing from a cell")
+        for el in parts:
+            cid = el.get("data-cell")
+            if cid not in cells:
+                problems.append(f"slide {k}: part from unknown cell {cid}")
+                continue
+            if el.name in ("h1", "h2"):
+                words = {w.lower() for w in _WORD.findall(el.get_text(" "))}
+                if words - {w.lower() for w in _WORD.findall(_src(cells[cid]))}:
+                    problems.append(f"slide {k}: title {el.get_text()[:40]!r} not in cell {cid}")
+                continue
+            problems += _check_part(el, cells[cid], page_html, page_text, f"slide {k}")
+    assert not problems, "\n  ".join([f"slides/{ch.name}.html: {len(problems)} problems:"]
+                                     + problems)
+
+
+@NO_BUILD
+@pytest.mark.parametrize("ch", DECK_CHAPTERS, ids=[c.name for c in DECK_CHAPTERS])
+def test_exercise_sheet_has_the_prompts_and_no_solution_code(ch):
+    sheet = HTML / "exercises" / f"{ch.name}.html"
+    if not sheet.exists():
+        pytest.fail(f"chapter {ch.number}: no exercise sheet exercises/{ch.name}.html",
+                    pytrace=False)
+    soup = _soup(str(sheet))
+    letters = _alnum(soup.get_text())
+    problems = []
+    prompts = soup.select("section.rnnbook-exercise")
+    if len(prompts) < 3:
+        problems.append(f"{len(prompts)} exercise prompts, want at least 3")
+    for sec in prompts:
+        cells = _notebook_cells(sec.get("data-notebook"))
+        cell = cells.get(sec.get("data-cell"))
+        if cell is None or cell.get("cell_type") != "markdown":
+            problems.append(f"prompt from {sec.get('data-cell')!r}: not a markdown cell of "
+                            f"{sec.get('data-notebook')}")
+    if soup.find("pre"):
+        problems.append("the sheet has a code block")
+    if "@media print" not in sheet.read_text(encoding="utf-8"):
+        problems.append("no print style sheet")
+    for doc in ch.docs:
+        nbrel = doc + ".ipynb"
+        if not (ROOT / nbrel).exists():
+            continue
+        cells = _notebook_cells(nbrel).values()
+        # a line the prose itself quotes (a call named in a prompt) is not a solution's
+        prose = _alnum(" ".join(_src(c) for c in cells if c.get("cell_type") == "markdown"))
+        for cell in cells:
+            if cell.get("cell_type") != "code" or "hide-cell" not in cell.get("metadata", {}).get(
+                    "tags", []):
+                continue
+            shown = [ln.strip() for ln in _src(cell).splitlines()
+                     if len(_alnum(ln)) >= 12 and _alnum(ln) in letters
+                     and _alnum(ln) not in prose]
+            if shown:
+                problems.append(f"solution code of {nbrel} cell {cell.get('id')} is on the "
+                                f"sheet: {shown[0][:60]!r}")
+    assert not problems, "\n  ".join([f"exercises/{ch.name}.html:"] + problems)
+
+
+DECK_READY = "() => document.body && document.body.dataset.rnnbookReady === '1'"
+
+# each slide's content box against the 1280 x 720 slide (both in screen px)
+SLIDE_FIT_JS = r"""() => {
+  const sec = Reveal.getCurrentSlide(), slides = Reveal.getSlidesElement();
+  const body = sec.querySelector('.rnnbook-body') || sec;
+  const s = slides.getBoundingClientRect(), scale = Reveal.getScale();
+  let bottom = 0, right = 0;
+  for (const el of body.querySelectorAll('*')) {
+    if (!el.getClientRects().length || el.closest('aside.notes')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right);
+  }
+  const title = sec.querySelector('.rnnbook-title');
+  return {over: (bottom - s.bottom) / scale, wide: (right - s.right) / scale,
+          title: title ? title.textContent.trim().slice(0, 50) : ''};
+}"""
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.skipif(PAGES and not DECK_RELS, reason="the build has no slides/")
+@pytest.mark.parametrize("rel, width", [pytest.param(d, w, id=f"{d}@{w}")
+                                        for d in (DECK_RELS or ["(none)"]) for w in WIDTHS])
+def test_deck_offline_keys_math_fit_and_animation(visit, rel, width):
+    v = visit(rel, width)
+    page, problems = v.page, []
+    name = rel.rsplit("/", 1)[-1][:-5]
+    page.wait_for_function(DECK_READY, timeout=30_000)
+    n_math, n_typeset, n_err = _wait_math(page)
+    if n_typeset < n_math or n_math == 0:
+        problems.append(f"math: {n_math} math elements, {n_typeset} typeset")
+    if n_err:
+        problems.append(f"math: MathJax reported {n_err} TeX errors")
+    total = page.evaluate("Reveal.getTotalSlides()")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = lambda k: page.screenshot(path=str(SCREENSHOTS / f"slides__{name}-{k:02d}@{width}.png"))
+    # the keyboard reaches the last and the first slide
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("End")
+    page.wait_for_timeout(200)
+    if not page.evaluate("Reveal.isLastSlide()"):
+        problems.append(f"keys: End did not reach the last slide ({total})")
+    else:
+        shot(total)
+    page.keyboard.press("Home")
+    page.wait_for_timeout(200)
+    if not page.evaluate("Reveal.isFirstSlide()"):
+        problems.append("keys: Home did not reach the first slide")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(200)
+    if page.evaluate("Reveal.getIndices().h") != 1:
+        problems.append("keys: the right arrow did not go to slide 2")
+    # every slide fits its 1280 x 720 box (a slide too full is scaled down to fit)
+    _wait_images(page)
+    for k in range(total):
+        page.evaluate(f"Reveal.slide({k})")
+        page.wait_for_timeout(120)
+        fit = page.evaluate(SLIDE_FIT_JS)
+        if fit["over"] > 2 or fit["wide"] > 2:
+            problems.append(f"slide {k + 1} ({fit['title']!r}) overflows the slide by "
+                            f"{max(fit['over'], 0):.0f} px down, {max(fit['wide'], 0):.0f} px right")
+    page.evaluate("Reveal.slide(0)")
+    page.wait_for_timeout(200)
+    shot(1)
+    # an animation on a slide plays
+    _wait_widgets(page)
+    players = page.locator(".reveal .rnnlib-player")
+    if players.count() == 0:
+        problems.append("animation: no rnnlib player on any slide")
+    else:
+        w = players.first
+        k = page.evaluate("el => Array.from(Reveal.getSlides()).indexOf(el.closest('section'))",
+                          w.element_handle())
+        page.evaluate(f"Reveal.slide({k})")
+        page.wait_for_timeout(500)
+        _wait_images(page)
+        first = _shown(w)
+        if not first.startswith("frame:"):
+            problems.append(f"animation on slide {k + 1}: {first}")
+        else:
+            play = w.locator(".widget-play button").first
+            play.click()
+            try:
+                _frame_changes(page, w, first)
+            except Exception as err:
+                problems.append(f"animation on slide {k + 1}: Play did not change the frame "
+                                f"({type(err).__name__})")
+            play.click()
+            now = page.evaluate("Reveal.getIndices().h")
+            if now != k:
+                problems.append(f"animation on slide {k + 1}: Play moved the deck (to {now + 1})")
+        shot(k + 1)
+    if v.blocked:
+        problems.append(f"{len(v.blocked)} non-local requests blocked: {v.blocked[:5]}")
+    if v.unexpected_errors():
+        problems.append(f"console errors: {v.unexpected_errors()[:5]}")
+    assert not problems, "\n  ".join([f"{rel} @ {width} px: {len(problems)} problems:"] + problems)
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.skipif(not DECK_RELS, reason="the build has no slides/")
+def test_speaker_notes_window_opens_offline(visit):
+    """``S`` opens reveal.js's speaker view (the vendored notes plugin) with the
+    current slide's notes, and nothing it loads leaves the host."""
+    rel = DECK_RELS[0]
+    v = visit(rel)
+    v.page.wait_for_function(DECK_READY, timeout=30_000)
+    v.page.evaluate("Reveal.slide(2)")
+    want = v.page.evaluate("Reveal.getCurrentSlide().querySelector('aside.notes').textContent")
+    assert want.strip(), f"{rel}: slide 3 has no notes to show"
+    v.page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    with v.page.expect_popup(timeout=20_000) as popup:
+        v.page.keyboard.press("s")
+    notes = popup.value
+    notes.wait_for_function(
+        "want => { const n = document.querySelector('.speaker-controls-notes .value');"
+        " return n && n.textContent.replace(/\\s+/g, ' ').includes(want); }",
+        arg=re.sub(r"\s+", " ", want.strip())[:40], timeout=20_000)
+    notes.wait_for_timeout(1000)   # the speaker view loads the deck twice, in frames
+    assert v.blocked == [], f"{rel}: the speaker view made non-local requests: {v.blocked[:5]}"

@@ -262,6 +262,7 @@ class Markdown:
 
     def _display(self, tex, label):
         tag = ""
+        label = (label or "").lower()          # Sphinx ids are lower case
         if label and self.resolver and label in self.resolver.eq:
             tag = f"\\tag{{{self.resolver.eq[label][0]}}}"
         return f'<div class="math">\\[{_esc(tex.strip())}{tag}\\]</div>\n'
@@ -280,8 +281,8 @@ class Markdown:
                 return _resolved(res.ref[label][0])
             return _resolved(target)
         if name == "eq":
-            if res and target in res.eq:
-                return _resolved(f"({res.eq[target][0]})")
+            if res and target.lower() in res.eq:
+                return _resolved(f"({res.eq[target.lower()][0]})")
             return _resolved(f"({target})")
         if name.startswith("cite"):
             return _resolved(res.cite(target, name in ("cite:t", "cite:ts")) if res else target)
@@ -330,7 +331,7 @@ class Markdown:
 
 
 _PROTECT = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\{[^}]*\}`[^`]*`|\([^()]*\)", re.S)
-_SPLIT = re.compile(r"(?<=[.!?])([\"\u201d*_]*)\s+")
+_SPLIT = re.compile(r"(?<=[.!?])([\"\u201d*_)]*)\s+")
 _STARTS = re.compile(r"[A-Z\"\u201c(*_{$\\`\[]")
 _ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bet al|\bcf|\bFig|\bvs|\bEq|\bSec|\bNo)\.$"
                      r"|^[*_]*\d+\.$")
@@ -339,7 +340,12 @@ _ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bet al|\bcf|\bFig|\bvs|\bEq|\bSec|\bNo)
 def sentences(text: str) -> list[str]:
     """The sentences of a paragraph's source (math, code, roles and brackets kept whole)."""
     text = " ".join(line.strip() for line in text.splitlines()).strip()
-    masked = _PROTECT.sub(lambda m: "x" * len(m.group()), text)
+    def mask(m):      # a bracket that ends a sentence, "(... twice.)", may end one
+        g = m.group()
+        keep = 2 if g.startswith("(") and g[-2:-1] in ".!?" else 0
+        return "x" * (len(g) - keep) + g[len(g) - keep:]
+
+    masked = _PROTECT.sub(mask, text)
     out, start = [], 0
     for m in _SPLIT.finditer(masked):
         cut = m.start() + len(m.group(1))
@@ -372,11 +378,14 @@ class Slide:
     parts: list = field(default_factory=list)
     notes: list = field(default_factory=list)     # Parts
     title_slide: bool = False
+    kept_title: bool = False          # titled by a heading shown on it
+
+    code_cells: list = field(default_factory=list)  # marked code cells (shown or not)
 
     @property
     def cells(self):
         ids = [self.title_cell] if self.title_cell else []
-        for p in self.parts + self.notes:
+        for p in self.parts + [Part(c, "code", "") for c in self.code_cells] + self.notes:
             if p.cell not in ids:
                 ids.append(p.cell)
         return ids
@@ -487,6 +496,15 @@ def collect_slides(nb, executed, md: Markdown, notebook: str, images) -> list[Sl
             if new or g > 0:
                 current = Slide(notebook)
                 slides.append(current)
+                # titled by its own heading (below) or the last one before it
+                first = min((b for b, _ in sel), default=0)
+                heads = [b for b in range(first) if blocks[b]["kind"] == "heading"]
+                if heads:
+                    current.title_cell = cell.id
+                    current.title = md.md.renderInline(heading_text(blocks[heads[-1]]))
+                elif last_heading[0]:
+                    current.title_cell, current.title = last_heading
+                current.title_slide = False
             made.append(current)
             for b, line in sel:
                 block = blocks[b]
@@ -494,10 +512,11 @@ def collect_slides(nb, executed, md: Markdown, notebook: str, images) -> list[Sl
                     chunk = block["html"]
                 else:
                     chunk = md.render(_dedent(block["lines"][line]))
-                if block["kind"] == "heading" and not current.title and not current.parts:
+                if block["kind"] == "heading" and not current.parts and not current.kept_title:
                     current.title = md.md.renderInline(heading_text(block))
                     current.title_cell = cell.id
                     current.title_slide = block["level"] == 1
+                    current.kept_title = True
                     continue
                 current.parts.append(Part(cell.id, "markdown", chunk))
                 owner.setdefault(b, current)
@@ -529,6 +548,7 @@ def collect_slides(nb, executed, md: Markdown, notebook: str, images) -> list[Sl
                     current = Slide(notebook)
                     slides.append(current)
                 ex = outputs.get(cell.get("id"), {})
+                current.code_cells.append(cell.id)
                 if meta.get("source"):
                     current.parts.append(Part(cell.id, "code",
                                               f'<pre class="rnnbook-source"><code>'
