@@ -1248,11 +1248,21 @@ def test_deck_offline_keys_math_fit_and_animation(visit, rel, width):
     page, problems = v.page, []
     name = rel.rsplit("/", 1)[-1][:-5]
     page.wait_for_function(DECK_READY, timeout=30_000)
-    n_math, n_typeset, n_err = _wait_math(page)
-    if n_typeset < n_math or n_math == 0:
-        problems.append(f"math: {n_math} math elements, {n_typeset} typeset")
-    if n_err:
-        problems.append(f"math: MathJax reported {n_err} TeX errors")
+    # slides: MathJax (CHTML); speaker notes: MathML, which the notes window draws
+    math = page.evaluate("""() => {
+      const slide = Array.from(document.querySelectorAll('.reveal .slides .math'))
+        .filter(m => !m.closest('aside.notes'));
+      const notes = Array.from(document.querySelectorAll('.reveal aside.notes .math'));
+      return {n: slide.length, typeset: slide.filter(m => m.querySelector('mjx-container')).length,
+              errors: document.querySelectorAll('mjx-merror').length, notes: notes.length,
+              mathml: notes.filter(m => m.querySelector('math') && !m.querySelector('merror')).length};
+    }""")
+    if math["typeset"] < math["n"] or math["n"] == 0:
+        problems.append(f"math: {math['n']} formulas on the slides, {math['typeset']} typeset")
+    if math["errors"]:
+        problems.append(f"math: MathJax reported {math['errors']} TeX errors")
+    if math["mathml"] < math["notes"]:
+        problems.append(f"math: {math['notes']} formulas in the notes, {math['mathml']} as MathML")
     total = page.evaluate("Reveal.getTotalSlides()")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = lambda k: page.screenshot(path=str(SCREENSHOTS / f"slides__{name}-{k:02d}@{width}.png"))
@@ -1328,9 +1338,13 @@ def test_speaker_notes_window_opens_offline(visit):
     rel = DECK_RELS[0]
     v = visit(rel)
     v.page.wait_for_function(DECK_READY, timeout=30_000)
-    v.page.evaluate("Reveal.slide(2)")
-    want = v.page.evaluate("Reveal.getCurrentSlide().querySelector('aside.notes').textContent")
-    assert want.strip(), f"{rel}: slide 3 has no notes to show"
+    k = v.page.evaluate("() => Array.from(Reveal.getSlides()).findIndex("
+                        "s => s.querySelector('aside.notes .math'))")
+    assert k >= 0, f"{rel}: no slide has math in its notes"
+    v.page.evaluate(f"Reveal.slide({k})")
+    want = v.page.evaluate("() => { const a = Reveal.getCurrentSlide().querySelector("
+                           "'aside.notes').cloneNode(true); a.querySelectorAll('.math')"
+                           ".forEach(m => m.remove()); return a.textContent; }")
     v.page.evaluate("() => document.activeElement && document.activeElement.blur()")
     with v.page.expect_popup(timeout=20_000) as popup:
         v.page.keyboard.press("s")
@@ -1338,6 +1352,8 @@ def test_speaker_notes_window_opens_offline(visit):
     notes.wait_for_function(
         "want => { const n = document.querySelector('.speaker-controls-notes .value');"
         " return n && n.textContent.replace(/\\s+/g, ' ').includes(want); }",
-        arg=re.sub(r"\s+", " ", want.strip())[:40], timeout=20_000)
+        arg=re.sub(r"\s+", " ", want.strip())[:30], timeout=20_000)
+    assert notes.locator(".speaker-controls-notes .value math").count() > 0, (
+        f"{rel}: the speaker view shows slide {k + 1}'s notes without their math")
     notes.wait_for_timeout(1000)   # the speaker view loads the deck twice, in frames
     assert v.blocked == [], f"{rel}: the speaker view made non-local requests: {v.blocked[:5]}"

@@ -609,7 +609,7 @@ def collect_exercises(nb, md: Markdown) -> list[Part]:
 MATHJAX_CONFIG = """window.MathJax = {
   tex: {inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]],
         processEscapes: true, tags: "none"},
-  options: {ignoreHtmlClass: "rnnbook-output|rnnbook-source", processHtmlClass: "math"}%s
+  options: {ignoreHtmlClass: "rnnbook-output|rnnbook-source|notes", processHtmlClass: "math"}%s
 };"""
 
 DECK_CSS = """
@@ -662,6 +662,22 @@ DECK_JS = r"""
     if (z < 0.995) { body.style.zoom = Math.max(z, 0.4).toFixed(3); }
   }
   function fitCurrent() { fit(Reveal.getCurrentSlide()); }
+  // The speaker view (notes plugin) shows a copy of each slide's notes in its
+  // own window, without MathJax's styles: give the notes' math as MathML,
+  // which the browser draws itself (MathJax skips the notes, class "notes").
+  function notesMath() {
+    var mj = window.MathJax;
+    if (!mj || !mj.tex2mml) { return; }
+    var els = document.querySelectorAll("aside.notes .math");
+    for (var i = 0; i < els.length; i++) {
+      var t = els[i].textContent, display = t.indexOf("\\[") === 0;
+      var tex = t.replace(/^\\[\[(]/, "").replace(/\\[\])]$/, "").replace(/\\tag\{[^}]*\}/g, "");
+      try {
+        els[i].innerHTML = mj.tex2mml(tex, {display: display});
+        els[i].classList.add("rnnbook-mathml");
+      } catch (e) { /* keep the TeX */ }
+    }
+  }
   // keys pressed on a widget (the slider's handle) move the widget, not the deck
   document.querySelector(".reveal .slides").addEventListener("keydown", function (e) {
     if (e.target.closest && e.target.closest(".jupyter-widgets")) { e.stopPropagation(); }
@@ -677,7 +693,10 @@ DECK_JS = r"""
     Reveal.on("resize", fitCurrent);
     var mj = window.MathJax;
     var typeset = mj && mj.startup && mj.startup.promise ? mj.startup.promise : Promise.resolve();
-    typeset.then(function () { Reveal.layout(); fitCurrent(); document.body.setAttribute("data-rnnbook-ready", "1"); });
+    typeset.then(function () {
+      notesMath();
+      Reveal.layout(); fitCurrent(); document.body.setAttribute("data-rnnbook-ready", "1");
+    });
     // figures and widgets arrive later: fit again for a few seconds
     var runs = 0, timer = setInterval(function () { fitCurrent(); if (++runs >= 10) { clearInterval(timer); } }, 400);
   });
