@@ -11,6 +11,7 @@ are tested in ``tests/test_browser.py``.
 from __future__ import annotations
 
 import base64
+import re
 import json
 import sys
 from pathlib import Path
@@ -312,3 +313,25 @@ def test_every_chapter_has_exercises_for_its_sheet(ch, markdown):
         if path.exists():
             found += rs.collect_exercises(rs._read_nb(path), markdown)
     assert len(found) >= 3, f"chapter {ch.number}: {len(found)} exercise prompts found"
+
+
+def test_lecturer_page_names_slides_that_exist(markdown):
+    """The fifty-minute plans in book/lecturer.md cite slides by number: each
+    number must be in its chapter's deck, and a slide cited for a live demo
+    must show a code cell's output (an animation or explorer)."""
+    text = (ROOT / "book" / "lecturer.md").read_text(encoding="utf-8")
+    problems = []
+    for number, section in re.findall(r"^### Chapter (\d+):.*?\n(.*?)(?=^### |\Z)", text, re.M | re.S):
+        ch = CHAPTERS[int(number) - 1]
+        slides, _ = _chapter_slides(ch, markdown)
+        marked = {c.id for c in _marked_code(ch)}
+        for a, b in re.findall(r"\bslides? (\d+)(?:-(\d+))?", section):
+            for k in (int(a), int(b or a)):
+                if not 1 <= k <= len(slides):
+                    problems.append(f"chapter {number}: slide {k} (the deck has {len(slides)})")
+        for k in re.findall(r"Live demo:\*\s+slide (\d+)", section):
+            k = int(k)
+            if 1 <= k <= len(slides) and not set(slides[k - 1].cells) & marked:
+                problems.append(f"chapter {number}: live demo on slide {k}, which has no "
+                                "code cell (animation)")
+    assert not problems, "book/lecturer.md: " + "; ".join(problems)
