@@ -325,11 +325,11 @@ def test_lecturer_page_names_slides_that_exist(markdown):
         ch = CHAPTERS[int(number) - 1]
         slides, _ = _chapter_slides(ch, markdown)
         marked = {c.id for c in _marked_code(ch)}
-        for a, b in re.findall(r"\bslides? (\d+)(?:-(\d+))?", section):
+        for a, b in re.findall(r"\bslides?\s+(\d+)(?:-(\d+))?", section):
             for k in (int(a), int(b or a)):
                 if not 1 <= k <= len(slides):
                     problems.append(f"chapter {number}: slide {k} (the deck has {len(slides)})")
-        for k in re.findall(r"Live demo:\*\s+slide (\d+)", section):
+        for k in re.findall(r"Live demo:\*\s+slide\s+(\d+)", section):
             k = int(k)
             if 1 <= k <= len(slides) and not set(slides[k - 1].cells) & marked:
                 problems.append(f"chapter {number}: live demo on slide {k}, which has no "
