@@ -148,3 +148,12 @@ def test_shuffled_series_keeps_the_values():
     x = np.arange(20.0)
     y = ch.shuffled_series(x, np.random.default_rng(0))
     assert np.array_equal(np.sort(y), x) and not np.array_equal(y, x)
+
+
+def test_autocorrelation():
+    t = np.arange(400.0)
+    rho = ch.autocorrelation(np.sin(2 * np.pi * t / 20), 25)
+    assert rho.shape == (26,) and rho[0] == 1.0
+    assert np.argmax(rho[5:]) + 5 == 20 and rho[10] < -0.9
+    with pytest.raises(ValueError, match=r"max_lag: expected an integer < T = 400, got 400"):
+        ch.autocorrelation(t, 400)

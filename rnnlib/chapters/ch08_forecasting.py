@@ -11,7 +11,7 @@ each reads the series up to time ``t`` and predicts the next ``h`` values
   (a quadratic time-window model, still least squares);
 * an LSTM (and, in an exercise, a GRU) with a linear read-out of ``h``
   outputs per step, ``rnnlib.ModelSpec(K=h, loss="mse")``, trained with
-  :func:`rnnlib.train` on chunks of the training stretch.
+  :func:`rnnlib.training.train` on chunks of the training stretch.
 
 With ``z_t`` the standardised series and ``F(t)`` a forecaster's features
 at ``t`` (the window, or the LSTM's hidden state ``h_t``), every model but
@@ -40,7 +40,8 @@ from rnnlib.training import train
 __all__ = ["TAU", "HORIZON", "N_TRAIN", "N_TEST", "WARM", "CHUNK", "WINDOW",
            "load_series", "lag_features", "fit_window_model", "window_forecast",
            "naive_forecast", "training_chunks", "forecaster_spec", "train_forecaster",
-           "model_forecast", "horizon_rmse", "evaluation_targets", "shuffled_series"]
+           "model_forecast", "horizon_rmse", "evaluation_targets", "shuffled_series",
+           "autocorrelation"]
 
 #: the delay of the classic chaotic Mackey-Glass series
 TAU = 17.0
@@ -269,7 +270,7 @@ def train_forecaster(train_series: np.ndarray, cell: str = "lstm", seeds=(0, 1, 
     x, y = training_chunks(train_series)
     spec = forecaster_spec(cell, H)
     seeds = list(seeds)
-    bar = Progress(len(seeds), description=f"{cell} forecasters", mode=progress,
+    bar = Progress(len(seeds), description=f"{cell} seeds trained", mode=progress,
                    every=1) if progress else None
     runs = []
     for i, seed in enumerate(seeds):
@@ -307,3 +308,29 @@ def shuffled_series(series: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The same values in a random order: (T,), what is left of a series without its order."""
     series = check_float_array("series", series, ndim=1, shape_doc="(T,)")
     return series[rng.permutation(series.shape[0])]
+
+
+def autocorrelation(series: np.ndarray, max_lag: int) -> np.ndarray:
+    """Sample autocorrelation at lags 0 .. max_lag.
+
+    .. math::
+
+        \rho_k = \frac{\sum_t (x_t - \bar x)(x_{t+k} - \bar x)}
+                       {\sum_t (x_t - \bar x)^2}
+
+    Parameters
+    ----------
+    series : (T,) float array.
+    max_lag : int >= 1, less than T.
+
+    Returns
+    -------
+    rho : (max_lag + 1,) with ``rho[0] = 1``.
+    """
+    series = check_float_array("series", series, ndim=1, shape_doc="(T,)")
+    max_lag = check_positive_int("max_lag", max_lag)
+    T = series.shape[0]
+    if max_lag >= T:
+        raise ValueError(f"max_lag: expected an integer < T = {T}, got {max_lag}")
+    d = series - series.mean()
+    return np.array([d[:T - k] @ d[k:] for k in range(max_lag + 1)]) / (d @ d)

@@ -86,7 +86,7 @@ def batch_list(inputs: np.ndarray, targets: np.ndarray, batch_size: int, steps: 
                rng: np.random.Generator) -> list:
     """``steps`` mini-batches in a fixed order, drawn once, for both trainers.
 
-    Epochs are random permutations from ``rng`` (:func:`rnnlib.data.minibatches`).
+    Epochs are random permutations from ``rng`` (:func:`rnnlib.data.batching.minibatches`).
 
     Returns
     -------
@@ -200,7 +200,7 @@ def params_of_torch(module) -> dict:
 
 def train_rnnlib(params: dict, spec: ModelSpec, batches: list, lr: float,
                  optimizer: str = "adam", clip: float | None = None):
-    """Train with :func:`rnnlib.train` on exactly ``batches``, in order.
+    """Train with :func:`rnnlib.training.train` on exactly ``batches``, in order.
 
     ``clip``: None, or the global-norm threshold (``clip=("norm", clip)``).
 
