@@ -59,7 +59,18 @@ the allowed value.
 
 For every animation (``rnnlib.viz`` players and explorers), at 1280 px: Play
 and the slider change the frame shown. Byte budgets: each page's HTML under
-3 MB, each widget's embedded state under 1 MB.
+3 MB, each widget's embedded state under 1 MB (the slide decks too).
+
+Lecture mode (``book/_ext/rnnbook_slides.py``; the last section of this file):
+the decks in ``slides/`` are not pages; each chapter must have one of 10 to
+25 slides and an exercise sheet in ``exercises/``, linked from its pages; each
+slide's words, TeX, figures, widgets and printed output must come from the
+cells it names; a sheet has the prompts and no solution code. In the browser,
+at both widths: a deck loads offline with no console error, its math is
+typeset (the notes' math as MathML), End and Home reach the last and first
+slide, no slide overflows 1280 x 720, an animation on it plays, and no
+live-only control is on a slide; ``S`` opens the speaker view offline.
+Screenshots: ``<build>/screenshots/slides__<deck>-<slide>@<width>.png``.
 
 ``RNNBOOK_HTML`` may point at another built book (default ``_build/html``).
 """
@@ -1322,6 +1333,10 @@ def test_deck_offline_keys_math_fit_and_animation(visit, rel, width):
             if now != k:
                 problems.append(f"animation on slide {k + 1}: Play moved the deck (to {now + 1})")
         shot(k + 1)
+    live = page.locator(".reveal .rnnbook-live-only").count()
+    if live:
+        problems.append(f"{live} live-only controls (viz.live_interact) on slides: they need "
+                        "a kernel; show a precomputed explorer or player instead")
     if v.blocked:
         problems.append(f"{len(v.blocked)} non-local requests blocked: {v.blocked[:5]}")
     if v.unexpected_errors():

@@ -716,7 +716,10 @@ def render_deck(chapter: Chapter, slides: list[Slide], state: dict | None) -> st
         title = s.title or html.escape(chapter.title)
         tattr = f' data-cell="{html.escape(s.title_cell)}"' if s.title_cell else ""
         if s.title_slide:
-            head = (f'<p class="rnnbook-kicker">Chapter {chapter.number}</p>'
+            doc = s.notebook[:-len(".ipynb")]
+            k = chapter.docs.index(doc) if doc in chapter.docs else 0
+            kicker = f"Chapter {chapter.number}" if k == 0 else f"Section {chapter.number}.{k}"
+            head = (f'<p class="rnnbook-kicker">{kicker}</p>'
                     f'<h1 class="rnnbook-title"{tattr}>{title}</h1>')
         else:
             head = f'<h2 class="rnnbook-title"{tattr}>{title}</h2>'
@@ -935,8 +938,6 @@ def generate(html_dir, srcdir, build_dir=None, cache_path=None, log=print) -> di
     seconds = time.perf_counter() - t0
     log("rnnbook_slides: " + ", ".join(f"{n} {c['slides']} slides" for n, c in summary.items())
         + f"; decks and exercise sheets written in {seconds:.2f} s")
-    for p in problems:
-        log(f"rnnbook_slides: WARNING {p}")
     summary["_seconds"] = seconds
     summary["_problems"] = problems
     return summary
@@ -978,11 +979,14 @@ def _build_finished(app, exception):
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    cache = getattr(getattr(app.env, "mystnb_config", None), "execution_cache_path", None)
+    config = getattr(app.env, "mystnb_config", None)
+    cache = getattr(config, "execution_cache_path", None)
     summary = generate(app.outdir, app.srcdir, Path(app.outdir).parent, cache or None,
                        log=lambda msg: logger.info(msg))
+    executed = getattr(config, "execution_mode", "cache") != "off"
     for p in summary["_problems"]:
-        logger.warning(f"rnnbook_slides: {p}")
+        if executed or "no executed outputs" not in p:   # a bad mark is always an error
+            logger.warning(f"rnnbook_slides: {p}")
 
 
 def setup(app):
@@ -995,4 +999,5 @@ def setup(app):
 if __name__ == "__main__":
     html_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "_build/html").resolve()
     root = Path(__file__).resolve().parents[2]
-    generate(html_dir, root)
+    for problem in generate(html_dir, root)["_problems"]:
+        print(f"rnnbook_slides: WARNING {problem}")
