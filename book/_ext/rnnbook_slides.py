@@ -182,33 +182,43 @@ class Resolver:
                     if href else rel
                 self.ref[label] = (html.unescape(_TAGS.sub("", txt)).strip(), f"{target}#{label}")
         self.bib = self._bib(Path(srcdir) / "references.bib")
+        self.cited: list = []          # (label, who, reference) in the order first cited
 
     @staticmethod
     def _bib(path):
+        """key -> (label, who, title): the book's labels (sphinxcontrib-bibtex's alpha style)."""
         out = {}
         if not path.exists():
             return out
         try:
             from pybtex.database import parse_file
+            from pybtex.style.labels.alpha import LabelStyle
 
-            data = parse_file(str(path))
+            data, labels = parse_file(str(path)), LabelStyle()
         except Exception:
             return out
         for key, entry in data.entries.items():
             people = entry.persons.get("author") or entry.persons.get("editor") or []
-            last = [" ".join(p.last_names) or str(p) for p in people]
-            last = [re.sub(r"[{}\\]", "", n) for n in last]
+            last = [re.sub(r"[{}\\]", "", " ".join(p.last_names) or str(p)) for p in people]
             who = (last[0] if len(last) == 1 else f"{last[0]} and {last[1]}" if len(last) == 2
                    else f"{last[0]} et al." if last else key)
-            out[key] = (who, entry.fields.get("year", ""))
+            try:
+                label = labels.format_label(entry)
+            except Exception:
+                label = key
+            title = re.sub(r"[{}]", "", entry.fields.get("title", "")).replace("--", "\u2013")
+            out[key] = (label, who, f"{who} ({entry.fields.get('year', '')}). {title}")
         return out
 
-    def cite(self, keys: str, textual: bool) -> str:
-        parts = []
-        for key in (k.strip() for k in keys.split(",")):
-            who, year = self.bib.get(key, (key, ""))
-            parts.append(f"{who} ({year})" if textual else f"{who} {year}".strip())
-        return "; ".join(parts) if textual else "(" + "; ".join(parts) + ")"
+    def cite(self, keys: str, textual: bool) -> tuple[str, str]:
+        """The citation as the book prints it, ``[GBC16]`` (textual: ``Goodfellow et al.
+        [GBC16]``), and a tooltip with the references."""
+        got = [self.bib.get(k.strip(), (k.strip(), k.strip(), k.strip())) for k in keys.split(",")]
+        self.cited.extend(g for g in got if g not in self.cited)
+        tip = "; ".join(g[2] for g in got)
+        if textual:
+            return "; ".join(f"{g[1]} [{g[0]}]" for g in got), tip
+        return "[" + ", ".join(g[0] for g in got) + "]", tip
 
 
 # --- MyST markdown to HTML ------------------------------------------------------------
@@ -285,7 +295,10 @@ class Markdown:
                 return _resolved(f"({res.eq[target.lower()][0]})")
             return _resolved(f"({target})")
         if name.startswith("cite"):
-            return _resolved(res.cite(target, name in ("cite:t", "cite:ts")) if res else target)
+            if not res:
+                return _resolved(f"[{target}]")
+            text, tip = res.cite(target, name in ("cite:t", "cite:ts"))
+            return _resolved(text, tip)
         if name == "math":
             return f'<span class="math">\\({_esc(content)}\\)</span>'
         return f"<span>{_esc(text)}</span>"
@@ -776,6 +789,8 @@ h2 { font-size: 1.2em; margin: 1.4em 0 0.4em; }
 .rnnbook-name span { flex: 1; min-width: 12em; border-bottom: 1px solid #999; padding-bottom: 0.2em; }
 .rnnbook-exercise { margin: 0 0 1.2em; }
 .rnnbook-exercise p { margin: 0.4em 0; }
+.rnnbook-references { font-size: 0.9em; }
+.rnnbook-references ul { padding-left: 1.2em; }
 code { font-size: 0.9em; overflow-wrap: anywhere; }
 div.math { overflow-x: auto; overflow-y: hidden; }
 nav.noprint { font-family: sans-serif; font-size: 0.9em; margin-bottom: 1em; }
@@ -793,8 +808,10 @@ footer { margin-top: 2em; font-size: 0.85em; color: #555; border-top: 1px solid 
 """
 
 
-def render_sheet(chapter: Chapter, groups: list[tuple[str, str, list[Part]]]) -> str:
-    """``groups``: (notebook, section title or "", parts) per notebook of the chapter."""
+def render_sheet(chapter: Chapter, groups: list[tuple[str, str, list[Part]]],
+                 cited=()) -> str:
+    """``groups``: (notebook, section title or "", parts) per notebook of the chapter;
+    ``cited``: the (label, who, reference) of the papers the prompts cite."""
     body = []
     for notebook, title, parts in groups:
         if not parts:
@@ -804,6 +821,10 @@ def render_sheet(chapter: Chapter, groups: list[tuple[str, str, list[Part]]]) ->
         for p in parts:
             body.append(f'<section class="rnnbook-exercise" data-notebook="{html.escape(notebook)}"'
                         f' data-cell="{html.escape(p.cell)}">{p.html}</section>')
+    if cited:
+        body.append('<section class="rnnbook-references"><h2>References</h2><ul>'
+                    + "".join(f"<li>[{html.escape(label)}] {html.escape(ref)}</li>"
+                              for label, _, ref in cited) + "</ul></section>")
     sources = ", ".join(sorted({g[0] for g in groups if g[2]}))
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -891,7 +912,7 @@ def generate(html_dir, srcdir, build_dir=None, cache_path=None, log=print) -> di
         return f"_images/{name}"
 
     for ch in chapters_from_toc(srcdir):
-        slides, sheet, state_all, views = [], [], {"state": {}}, []
+        slides, sheet, state_all, views, cited = [], [], {"state": {}}, [], []
         for doc in ch.docs:
             path = srcdir / (doc + ".ipynb")
             if not path.exists():
@@ -919,7 +940,9 @@ def generate(html_dir, srcdir, build_dir=None, cache_path=None, log=print) -> di
                 got = []
             slides.extend(got)
             title = "" if doc == ch.docname else md.md.renderInline(_title_of(nb))
+            resolver.cited = cited
             sheet.append((doc + ".ipynb", title, collect_exercises(nb, md)))
+            resolver.cited = []
         if not ch.title:
             ch.title = ch.name
         for s in slides:
@@ -932,7 +955,7 @@ def generate(html_dir, srcdir, build_dir=None, cache_path=None, log=print) -> di
         elif deck.exists():
             deck.unlink()
         (html_dir / SHEETS_DIR / f"{ch.name}.html").write_text(
-            render_sheet(ch, sheet), encoding="utf-8")
+            render_sheet(ch, sheet, cited), encoding="utf-8")
         summary[ch.name] = {"slides": len(slides), "widgets": len(views),
                             "exercises": sum(len(g[2]) for g in sheet)}
     seconds = time.perf_counter() - t0
