@@ -41,7 +41,8 @@ from rnnlib.viz.player import (MAX_WIDGET_BYTES, TRACE_KEYS, animate_trace,
                                frame_player, widget_payload_bytes)
 from rnnlib.viz.render import (DEFAULT_DENSITY, Frames, encode_png, frame_density, png_size,
                                render_frames)
-from rnnlib.viz.text import colored_text_html, plain_text_html, spans_html, text_legend_html
+from rnnlib.viz.text import (colored_text_html, plain_text_html, snippets_html, spans_html,
+                             text_legend_html)
 
 __all__ = [
     "plot_heatmap", "plot_values", "plot_series", "cmap_for_key",
@@ -52,5 +53,5 @@ __all__ = [
     "draw_beam_tree", "beam_tree_layout",
     "lstm_step_drawer", "step_stage_labels", "read_stage_labels", "forced_gate_drawer",
     "connectivity_drawer",
-    "colored_text_html", "plain_text_html", "spans_html", "text_legend_html",
+    "colored_text_html", "plain_text_html", "snippets_html", "spans_html", "text_legend_html",
 ]

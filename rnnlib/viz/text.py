@@ -20,7 +20,8 @@ from matplotlib.colors import Normalize, to_hex
 
 from rnnlib._validate import check_float_array, describe
 
-__all__ = ["colored_text_html", "spans_html", "plain_text_html", "text_legend_html"]
+__all__ = ["colored_text_html", "spans_html", "snippets_html", "plain_text_html",
+           "text_legend_html"]
 
 #: The box every coloured text sits in: monospace, wraps anywhere, no scrolling.
 BOX_STYLE = ("font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; "
@@ -164,3 +165,44 @@ def plain_text_html(text: str, title: str | None = None) -> str:
     body = "".join(_char_html(c, True) for c in text)
     return (f'{head}<div class="rnnlib-colored-text" style="{BOX_STYLE} '
             f'background: #f6f6f6; padding: 0.3em 0.5em;">{body}</div>')
+
+
+def snippets_html(text: str, spans, *, context: int = 18, color: str = "#9ecae1",
+                  numbered: bool = True) -> str:
+    """One line per span: the span highlighted with ``context`` characters either side.
+
+    Line ends inside a snippet are shown as arrows (no break), so each
+    snippet stays one short line that wraps only on narrow screens.
+
+    Parameters
+    ----------
+    text : str of length L.
+    spans : list of (start, stop), ``0 <= start < stop <= L``.
+    context : int >= 0, characters shown before and after.
+    color : background of the span.
+    numbered : put the rank (1, 2, ...) in front of each line.
+
+    Returns
+    -------
+    html : str, one ``<div>``.
+    """
+    text = _check_text(text)
+    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
+        raise ValueError(f"context: expected an int >= 0, got {context!r}")
+
+    def show(s):
+        return _html.escape(s.replace("\n", NEWLINE_MARK))
+
+    lines = []
+    for k, span in enumerate(spans):
+        start, stop = (int(v) for v in span)
+        if not 0 <= start < stop <= len(text):
+            raise ValueError(f"spans: expected 0 <= start < stop <= {len(text)}, got {span}")
+        left = text[max(0, start - context):start]
+        right = text[stop:stop + context]
+        rank = f"{k + 1:>2}. " if numbered else ""
+        lines.append(f'{rank}{"…" if start > context else ""}{show(left)}'
+                     f'<span style="background:{color};color:#000;border-bottom:2px solid #555">'
+                     f'{show(text[start:stop])}</span>{show(right)}'
+                     f'{"…" if stop + context < len(text) else ""}')
+    return f'<div class="rnnlib-colored-text" style="{BOX_STYLE}">' + "\n".join(lines) + "</div>"
