@@ -268,7 +268,6 @@ class Markdown:
         for name in ("myst_target", "myst_line_comment", "myst_block_break"):
             r(name, lambda *a: "")
         self.md = md
-        self.page = ""          # the book page (html-relative) roles link from
 
     def _display(self, tex, label):
         tag = ""
@@ -503,7 +502,6 @@ def collect_slides(nb, executed, md: Markdown, notebook: str, images) -> list[Sl
         groups = _keep_groups(cell, blocks)
         kept_any = {b for sel in groups for b, _ in sel}
         first_head = next((k for k, b in enumerate(blocks) if b["kind"] == "heading"), len(blocks))
-        owner = {}                      # block -> slide it belongs to (notes)
         made = []
         for g, sel in enumerate(groups):
             if new or g > 0:
@@ -532,7 +530,6 @@ def collect_slides(nb, executed, md: Markdown, notebook: str, images) -> list[Sl
                     current.kept_title = True
                     continue
                 current.parts.append(Part(cell.id, "markdown", chunk))
-                owner.setdefault(b, current)
         kept = {b for sel in groups for b, line in sel if line is None}
         for b, block in enumerate(blocks):
             if b in kept:
@@ -932,7 +929,6 @@ def generate(html_dir, srcdir, build_dir=None, cache_path=None, log=print) -> di
                 for k in ("version_major", "version_minor"):
                     if k in st:
                         state_all[k] = st[k]
-            md.page = doc + ".html"
             try:
                 got = collect_slides(nb, ex, md, doc + ".ipynb", save_image)
             except SlideError as err:
