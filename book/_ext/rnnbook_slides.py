@@ -981,6 +981,8 @@ def _chapter_of(app):
 
 
 def _add_links(app, pagename, templatename, context, doctree):
+    if app.builder.name != "html":      # dirhtml / singlehtml pages sit elsewhere
+        return
     ch = _chapter_of(app).get(pagename)
     if ch is None or "body" not in context:
         return
@@ -993,7 +995,7 @@ def _add_links(app, pagename, templatename, context, doctree):
 
 
 def _build_finished(app, exception):
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != "html":
         return
     from sphinx.util import logging
 
