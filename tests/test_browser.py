@@ -1238,7 +1238,8 @@ SLIDE_FIT_JS = r"""() => {
   const s = slides.getBoundingClientRect(), scale = Reveal.getScale();
   let bottom = 0, right = 0;
   for (const el of body.querySelectorAll('*')) {
-    if (!el.getClientRects().length || el.closest('aside.notes')) continue;
+    // MathJax's assistive MathML is clipped to nothing but keeps a layout box
+    if (!el.getClientRects().length || el.closest('aside.notes, mjx-assistive-mml')) continue;
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
     bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right);
