@@ -1373,3 +1373,36 @@ def test_speaker_notes_window_opens_offline(visit):
         f"{rel}: the speaker view shows slide {k + 1}'s notes without their math")
     notes.wait_for_timeout(1000)   # the speaker view loads the deck twice, in frames
     assert v.blocked == [], f"{rel}: the speaker view made non-local requests: {v.blocked[:5]}"
+
+
+SHEET_RELS = sorted(p.relative_to(HTML).as_posix() for p in (HTML / "exercises").glob("*.html")) \
+    if HTML.is_dir() else []
+
+
+@pytest.mark.browser
+@NO_BUILD
+@pytest.mark.skipif(PAGES and not SHEET_RELS, reason="the build has no exercises/")
+@pytest.mark.parametrize("rel", SHEET_RELS or ["(none)"])
+def test_exercise_sheet_prints_on_a4_without_its_links(visit, rel):
+    """Printed (print media, A4 PDF from Chromium): the links line is hidden, the math
+    is typeset, and the PDF has at most four pages per notebook of the chapter."""
+    name = rel.rsplit("/", 1)[-1][:-5]
+    most = 4 * max((sum(1 for d in ch.docs if (ROOT / (d + ".ipynb")).exists())
+                    for ch in DECK_CHAPTERS if ch.name == name), default=1)
+    v = visit(rel)
+    n_math, n_typeset, n_err = _wait_math(v.page)
+    v.page.emulate_media(media="print")
+    hidden = v.page.evaluate("() => Array.from(document.querySelectorAll('.noprint'))"
+                             ".every(e => getComputedStyle(e).display === 'none')")
+    pdf = v.page.pdf(format="A4", print_background=False)
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    problems = []
+    if not hidden:
+        problems.append("the links line is printed")
+    if n_typeset < n_math or n_err:
+        problems.append(f"{n_math} formulas, {n_typeset} typeset, {n_err} TeX errors")
+    if not pdf.startswith(b"%PDF") or not 1 <= pages <= most:
+        problems.append(f"the printed sheet has {pages} A4 pages, want 1 to {most}")
+    if v.blocked or v.unexpected_errors():
+        problems.append(f"blocked {v.blocked[:3]}, console {v.unexpected_errors()[:3]}")
+    assert not problems, f"{rel}: " + "; ".join(problems)
