@@ -315,8 +315,7 @@ def autocorrelation(series: np.ndarray, max_lag: int) -> np.ndarray:
 
     .. math::
 
-        \rho_k = \frac{\sum_t (x_t - \bar x)(x_{t+k} - \bar x)}
-                       {\sum_t (x_t - \bar x)^2}
+        \rho_k = \frac{\sum_t (x_t - \bar x)(x_{t+k} - \bar x)}{\sum_t (x_t - \bar x)^2}
 
     Parameters
     ----------
