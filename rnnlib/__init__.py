@@ -61,6 +61,7 @@ from .normalization import (batchnorm_backward, batchnorm_forward, init_norm_par
                             layernorm_backward, layernorm_forward,
                             temporal_batchnorm_backward, temporal_batchnorm_forward)
 from .embedding import embedding_backward, embedding_forward, init_embedding
+from .conv import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward
 from . import data
 from .model import (Model, ModelSpec, init_model, model_backward, model_forward, model_loss,
                     model_step_backward, model_step_forward)

@@ -36,20 +36,44 @@ def test_tokens_and_names():
     assert np.array_equal(inputs[:, 1:] * mask[:, 1:], targets[:, :-1] * mask[:, 1:])
 
 
-def test_conv_and_pool_equal_explicit_loops():
+def test_image_features_equal_explicit_loops():
     images = _images(3)
     f = np.random.default_rng(1).standard_normal((2, 3, 3))
-    maps = ch.conv2d_valid(images, f)
-    assert maps.shape == (3, 2, 6, 6)
+    feats, maps, pooled = ch.image_features(images, f, return_maps=True)
+    assert maps.shape == (3, 2, 6, 6) and pooled.shape == (3, 2, 3, 3)
     for n in range(3):
         for c in range(2):
             for i in range(6):
                 for j in range(6):
-                    want = np.sum(f[c] * images[n, i:i + 3, j:j + 3])
+                    want = max(0.0, np.sum(f[c] * images[n, i:i + 3, j:j + 3]))
                     assert np.isclose(maps[n, c, i, j], want, rtol=1e-13, atol=1e-14)
-    pooled = ch.max_pool(maps, 2)
-    assert pooled.shape == (3, 2, 3, 3)
     assert pooled[1, 0, 2, 1] == maps[1, 0, 4:6, 2:4].max()
+    assert np.array_equal(feats[2], pooled[2].ravel())
+
+
+def test_conv_classifier_gradient_float64():
+    rng = np.random.default_rng(7)
+    images, labels = rng.random((5, 8, 8)), np.array([0, 3, 3, 9, 1])
+    params = {"conv": {"w": rng.standard_normal((3, 3, 3)), "b": 0.1 * rng.standard_normal(3)},
+              "out": rl.init_affine(27, 10, rng)}
+    params["out"]["c"] = 0.2 * rng.standard_normal(10)
+    flat = flatten_params(params)
+    nested = unflatten_params(flat)
+
+    def f():
+        return ch.conv_classifier_loss(nested, images, labels)[0]
+
+    _, grads = ch.conv_classifier_loss(params, images, labels)
+    for name, g in flatten_params(grads).items():
+        assert rel_error(numerical_gradient(f, flat[name]), g) < 1e-7, name
+
+
+def test_learned_filters_reduce_the_loss():
+    images, labels = rl.data.load_digits()
+    params, hist = ch.train_conv_features(images[:300], labels[:300], 0, steps=60)
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
+    feats = ch.image_features(images[:4], params["conv"]["w"], bias=params["conv"]["b"])
+    assert feats.shape == (4, 72) and np.all(feats >= 0)
 
 
 def test_image_features():
@@ -163,8 +187,8 @@ def test_training_learns_on_a_small_split():
     (lambda: ch.decoder_inputs(np.zeros((2, 3), int), np.zeros((3, 4)), "every"),
      ["inputs and feats", "N = 2"]),
     (lambda: ch.name_sequences(np.array([10])), ["labels", "[0, 9]"]),
-    (lambda: ch.conv2d_valid(np.zeros((1, 8, 8)), np.zeros((2, 3, 4))), ["filters", "square"]),
-    (lambda: ch.max_pool(np.zeros((1, 2, 5, 6)), 2), ["maps", "multiples"]),
+    (lambda: ch.image_features(np.zeros((1, 8, 8)), np.zeros((2, 3, 4))), ["params['w']", "(M, k, k)"]),
+    (lambda: ch.image_features(np.zeros((1, 7, 8))), ["x", "multiples"]),
     (lambda: ch.caption_state(ch.caption_spec(7), np.zeros((2, 5))), ["feats and spec", "F = 5"]),
     (lambda: ch.name_scores(np.array(["one"]), np.array([1, 2])), ["names and labels"]),
 ])

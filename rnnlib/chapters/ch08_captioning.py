@@ -42,7 +42,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlib._validate import check_choice, check_float_array, check_positive_int, describe
+from rnnlib.affine import affine_backward, affine_forward
+from rnnlib.conv import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward
 from rnnlib.data import train_test_split
+from rnnlib.init import init_affine
 from rnnlib.embedding import check_ids
 from rnnlib.generate import beam_search, greedy_decode, log_softmax_rows
 from rnnlib.model import (ModelSpec, check_model_params, init_model, initial_state,
@@ -52,7 +55,7 @@ from rnnlib.progress import Progress
 from rnnlib.training import train
 
 __all__ = ["NAMES", "TOKENS", "END", "K", "T_MAX", "FILTERS", "FILTER_NAMES", "MODES",
-           "conv2d_valid", "max_pool", "image_features", "name_sequences", "tokens_to_name",
+           "image_features", "conv_classifier_loss", "train_conv_features", "name_sequences", "tokens_to_name",
            "decoder_inputs", "caption_spec", "caption_state", "caption_step_fn",
            "decode_names", "decode_trace", "train_captioner", "train_classifier", "classify",
            "held_out_loss", "name_scores", "confusion", "split", "run_experiment",
@@ -86,87 +89,97 @@ FILTER_NAMES = ("left to right", "top to bottom", "towards top right",
 # --------------------------------------------------------------------------
 # the fixed convolution
 
-def conv2d_valid(images: np.ndarray, filters: np.ndarray) -> np.ndarray:
-    """Valid 2-D cross-correlation of each image with each filter.
-
-    .. math::  \\text{out}_{n,c,i,j} = \\sum_{a,b} f_{c,a,b}\\,
-               \\text{image}_{n,i+a,j+b}
-
-    Parameters
-    ----------
-    images : (N, R, C) floats.
-    filters : (C_out, k, k) floats, k <= R and k <= C.
-
-    Returns
-    -------
-    maps : (N, C_out, R - k + 1, C - k + 1).
-    """
-    images = check_float_array("images", images, ndim=3, shape_doc="(N, R, C)")
-    filters = check_float_array("filters", filters, ndim=3, shape_doc="(C_out, k, k)")
-    N, R, C = images.shape
-    n_out, k, k2 = filters.shape
-    if k != k2 or k > min(R, C):
-        raise ValueError(f"filters: expected square filters (C_out, k, k) with k <= {min(R, C)} "
-                         f"(the image size), got shape {filters.shape}")
-    Ro, Co = R - k + 1, C - k + 1
-    maps = np.zeros((N, n_out, Ro, Co), dtype=images.dtype)
-    for a in range(k):                          # one shifted copy per filter tap
-        for b in range(k):
-            window = images[:, None, a:a + Ro, b:b + Co]            # (N, 1, Ro, Co)
-            maps += filters[None, :, a, b, None, None] * window
-    return maps
-
-
-def max_pool(maps: np.ndarray, size: int = 2) -> np.ndarray:
-    """Non-overlapping max pooling over ``size x size`` blocks.
-
-    .. math::  \\text{out}_{n,c,i,j} = \\max_{0 \\le a, b < s}
-               \\text{maps}_{n,c,si+a,sj+b}
-
-    Parameters
-    ----------
-    maps : (N, C, R, C') floats with R and C' multiples of ``size``.
-    size : int >= 1.
-
-    Returns
-    -------
-    pooled : (N, C, R / size, C' / size).
-    """
-    maps = check_float_array("maps", maps, ndim=4, shape_doc="(N, C, R, C')")
-    size = check_positive_int("size", size)
-    N, Cn, R, Cc = maps.shape
-    if R % size or Cc % size:
-        raise ValueError(f"maps: expected rows and columns that are multiples of size = {size}, "
-                         f"got shape {maps.shape}")
-    blocks = maps.reshape(N, Cn, R // size, size, Cc // size, size)  # (N, C, R/s, s, C'/s, s)
-    return blocks.max(axis=(3, 5))
-
-
 def image_features(images: np.ndarray, filters: np.ndarray = FILTERS,
-                   return_maps: bool = False):
-    """The fixed features: convolution, ReLU, 2x2 max pooling, flattened.
+                   return_maps: bool = False, bias: np.ndarray | None = None):
+    """Convolution, ReLU, 2x2 max pooling, flattened (:mod:`rnnlib.conv`).
 
     .. math::  x^{\\text{img}}_n = \\text{vec}\\,\\text{maxpool}(\\max(0, f \\star
-               \\text{image}_n))
+               \\text{image}_n + b))
 
     Parameters
     ----------
     images : (N, 8, 8) floats in [0, 1] (any (N, R, C) with R - k + 1 and
         C - k + 1 even).
-    filters : (C_out, k, k), :data:`FILTERS` by default.
+    filters : (M, k, k), :data:`FILTERS` (the fixed edge filters) by default.
     return_maps : also return the ReLU maps and the pooled maps.
+    bias : (M,) or None (zeros).
 
     Returns
     -------
-    feats : (N, F) with F = C_out * (R - k + 1) / 2 * (C - k + 1) / 2
+    feats : (N, F) with F = M * (R - k + 1) / 2 * (C - k + 1) / 2
         (72 for the digits and the default filters).
-    maps, pooled : (N, C_out, 6, 6) and (N, C_out, 3, 3), only with
-        ``return_maps``.
+    maps, pooled : (N, M, 6, 6) and (N, M, 3, 3), only with ``return_maps``.
     """
-    maps = np.maximum(conv2d_valid(images, filters), 0.0)          # (N, C_out, 6, 6)
-    pooled = max_pool(maps, 2)                                      # (N, C_out, 3, 3)
+    images = check_float_array("images", images, ndim=3, shape_doc="(N, R, C)")
+    filters = check_float_array("filters", filters, ndim=3, shape_doc="(M, k, k)")
+    if bias is None:
+        bias = np.zeros(filters.shape[0], dtype=images.dtype)
+    conv = {"w": filters.astype(images.dtype, copy=False), "b": bias}
+    a, _ = conv2d_forward(images, conv)                             # (N, M, 6, 6)
+    maps = np.maximum(a, 0.0)
+    pooled, _ = maxpool_forward(maps, 2)                            # (N, M, 3, 3)
     feats = pooled.reshape(pooled.shape[0], -1)                     # (N, F)
     return (feats, maps, pooled) if return_maps else feats
+
+
+def conv_classifier_loss(params: dict, images: np.ndarray, labels: np.ndarray):
+    """Loss and gradients of a tiny CNN classifier that learns its own filters.
+
+    .. math::
+
+        x^{\\text{img}} &= \\text{vec}\\,\\text{maxpool}(\\max(0, w \\star X + b)), \\\\
+        L &= \\text{cross-entropy}(\\text{softmax}(V x^{\\text{img}} + c), y)
+
+    Parameters
+    ----------
+    params : ``{"conv": {"w" (M, k, k), "b" (M,)}, "out": {"V" (10, F), "c" (10,)}}``.
+    images : (N, 8, 8); labels : (N,) ints 0..9.
+
+    Returns
+    -------
+    loss : float, the mean cross-entropy.
+    grads : nested dict like ``params``.
+    """
+    labels = _check_labels(labels)
+    a, conv_cache = conv2d_forward(images, params["conv"])          # (N, M, 6, 6)
+    r = np.maximum(a, 0.0)
+    pooled, pool_cache = maxpool_forward(r, 2)                      # (N, M, 3, 3)
+    N = pooled.shape[0]
+    feats = pooled.reshape(N, 1, -1)                                # (N, 1, F)
+    o, out_cache = affine_forward(feats, params["out"])             # (N, 1, 10)
+    loss, do = softmax_cross_entropy(o, labels[:, None])
+    dfeats, dout = affine_backward(do, out_cache)                   # through the read-out
+    dr = maxpool_backward(dfeats.reshape(pooled.shape), pool_cache)  # to each block's maximum
+    da = dr * (a > 0)                                               # through the ReLU
+    _, dconv = conv2d_backward(da, conv_cache)                      # into the filters
+    return float(loss), {"conv": dconv, "out": dout}
+
+
+def train_conv_features(images: np.ndarray, labels: np.ndarray, seed: int, M: int = 8,
+                        k: int = 3, steps: int = 300, lr: float = 0.02, batch_size: int = 64):
+    """Learn M filters by training :func:`conv_classifier_loss` with Adam.
+
+    Parameters
+    ----------
+    images : (N, 8, 8) training images; labels : (N,) ints 0..9.
+    seed : int, seeds the initial filters and the mini-batch order.
+
+    Returns
+    -------
+    params : the trained CNN (``params["conv"]["w"]`` (M, k, k) are the
+        filters, ``params["conv"]["b"]`` (M,) their biases).
+    history : from :func:`rnnlib.training.train`.
+    """
+    rng = np.random.default_rng(seed)
+    F = M * ((images.shape[1] - k + 1) // 2) * ((images.shape[2] - k + 1) // 2)
+    params = {"conv": {"w": rng.standard_normal((M, k, k)) / k, "b": np.zeros(M)},
+              "out": init_affine(F, len(NAMES), rng)}
+
+    def loss_fn(p, batch, step):
+        return conv_classifier_loss(p, batch[0], batch[1])
+
+    return train(params, None, (images, labels), steps=steps, lr=lr, batch_size=batch_size,
+                 rng=np.random.default_rng(seed + 1000), loss_fn=loss_fn)
 
 
 # --------------------------------------------------------------------------
