@@ -3,8 +3,8 @@
 A character model reads a text one character at a time and gives, at
 every step, a distribution over the next character. Everything here is
 built from :mod:`rnnlib`: :class:`rnnlib.ModelSpec` with an embedding
-input, :func:`rnnlib.train` (the LSTM's fast path), :func:`rnnlib.make_step_fn`
-and :func:`rnnlib.sample_sequence`. The chapter-specific parts are the
+input, :func:`rnnlib.training.train` (the LSTM's fast path), :func:`rnnlib.generate.make_step_fn`
+and :func:`rnnlib.generate.sample_sequence`. The chapter-specific parts are the
 measures (bits per character, the unigram and bigram baselines, the loss
 as a function of how much context the model has read), checkpoints taken
 during one training run, and the statistics used to find hidden units
@@ -110,8 +110,8 @@ def train_char_lm(train_ids: np.ndarray, K: int, *, seed: int, cell: str = "lstm
     """Train a character model with Adam on chunks of the text; keep checkpoints.
 
     The text is cut into non-overlapping chunks of ``T`` characters
-    (:func:`rnnlib.data.next_token_chunks`), each read from a zero state;
-    :func:`rnnlib.train` draws shuffled batches of them, clips the gradient
+    (:func:`rnnlib.data.text.next_token_chunks`), each read from a zero state;
+    :func:`rnnlib.training.train` draws shuffled batches of them, clips the gradient
     norm at 1 and runs ``steps`` Adam steps. A checkpoint at step ``s`` is a
     copy of the parameters after ``s`` steps, taken inside the one
     training run (so the optimizer's moments are not reset).
@@ -126,13 +126,13 @@ def train_char_lm(train_ids: np.ndarray, K: int, *, seed: int, cell: str = "lstm
     T : chunk length (truncation of backpropagation through time).
     steps, lr, batch_size : the optimizer run.
     checkpoints : step numbers in [0, steps] to copy the parameters at.
-    progress : passed to :func:`rnnlib.train`.
+    progress : passed to :func:`rnnlib.training.train`.
 
     Returns
     -------
     params : nested dict, the trained parameters.
     spec : ModelSpec.
-    history : dict from :func:`rnnlib.train` (``"loss"`` in nats per character).
+    history : dict from :func:`rnnlib.training.train` (``"loss"`` in nats per character).
     snapshots : {step: params} for every step in ``checkpoints``.
     """
     steps = check_positive_int("steps", steps)
@@ -384,12 +384,12 @@ def train_structured_lm(seed: int, *, n_lines: int = 3000, H: int = 48, steps: i
     """A small LSTM character model of :func:`rnnlib.data.text.structured_text`.
 
     The training text is ``structured_text(n_lines, default_rng([seed, 2]))``;
-    training as in :func:`train_char_lm` (chunks of 64, batch 32, Adam).
+    training as in :func:`rnnlib.chapters.ch08_char_lm.train_char_lm` (chunks of 64, batch 32, Adam).
 
     Returns
     -------
     params, spec : the trained model.
-    history : dict from :func:`rnnlib.train`.
+    history : dict from :func:`rnnlib.training.train`.
     """
     text = rl.data.text.structured_text(n_lines, np.random.default_rng([seed, 2]))
     ids = STRUCTURED_VOCAB.encode(text)

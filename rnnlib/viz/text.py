@@ -25,7 +25,7 @@ __all__ = ["colored_text_html", "spans_html", "snippets_html", "plain_text_html"
 
 #: The box every coloured text sits in: monospace, wraps anywhere, no scrolling.
 BOX_STYLE = ("font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; "
-             "font-size: 0.85em; line-height: 1.55; white-space: pre-wrap; "
+             "font-size: 13px; line-height: 1.55; white-space: pre-wrap; "
              "overflow-wrap: anywhere; max-width: 100%; "
              "margin: 0.3em 0 0.8em 0;")
 NEWLINE_MARK = "\u21b5"          # the arrow shown where a line ends
