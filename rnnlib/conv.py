@@ -126,8 +126,13 @@ def maxpool_forward(x: np.ndarray, size: int = 2):
 def maxpool_backward(dy: np.ndarray, cache: dict) -> np.ndarray:
     """Backward pass of :func:`maxpool_forward`: each block's gradient goes to its maximum.
 
-    .. math::  \\partial L/\\partial x_{n,m,r,c} = \\delta_{n,m,\\lfloor r/s \\rfloor,
-               \\lfloor c/s \\rfloor}\\ \\text{if } (r, c) \\text{ won its block, else } 0
+    .. math::
+
+        \\frac{\\partial L}{\\partial x_{n,m,r,c}} &= \\delta_{n,m,i,j}
+          \\ \\text{ or } 0, \\\\
+        i &= \\lfloor r/s \\rfloor, \\quad j = \\lfloor c/s \\rfloor
+
+    (``delta`` where ``(r, c)`` is the maximum of its block, 0 elsewhere).
 
     Parameters
     ----------

@@ -10,18 +10,19 @@ The features (no parameters are learned):
 
 .. math::
 
-    m_{n,c} &= \\max(0,\\ f_c \\star \\text{image}_n)
-              \\quad \\text{(valid cross-correlation, ReLU)}, \\\\
+    m_{n,c} &= \\max(0,\\ f_c \\star \\text{image}_n), \\\\
     x^{\\text{img}}_n &= \\text{vec}\\,\\text{maxpool}_{2\\times 2}(m_n),
 
-with eight 3x3 edge filters ``f_c`` (:data:`FILTERS`): an 8x8 image gives
-eight 6x6 maps, pooled to 3x3, so ``F = 72`` features.
+(``\\star`` the valid cross-correlation) with eight 3x3 edge filters ``f_c``
+(:data:`FILTERS`): an 8x8 image gives eight 6x6 maps, pooled to 3x3, so
+``F = 72`` features.
 
 The decoder is the Elman recurrence with the image at every step,
 
 .. math::
 
-    h_t = \\tanh(U e_{t-1} + W h_{t-1} + U_{\\text{img}} x^{\\text{img}} + b),
+    h_t = \\tanh(&U e_{t-1} + W h_{t-1} \\\\
+                 &+ U_{\\text{img}} x^{\\text{img}} + b),
 
 with ``e_{t-1}`` the one-hot code of the previous letter (the start token
 ``"."`` at ``t = 1``). Appending the image to every input,
@@ -55,7 +56,8 @@ from rnnlib.progress import Progress
 from rnnlib.training import train
 
 __all__ = ["NAMES", "TOKENS", "END", "K", "T_MAX", "FILTERS", "FILTER_NAMES", "MODES",
-           "image_features", "conv_classifier_loss", "train_conv_features", "name_sequences", "tokens_to_name",
+           "image_features", "conv_classifier_loss", "train_conv_features",
+           "name_sequences", "tokens_to_name",
            "decoder_inputs", "caption_spec", "caption_state", "caption_step_fn",
            "decode_names", "decode_trace", "train_captioner", "train_classifier", "classify",
            "held_out_loss", "name_scores", "confusion", "split", "run_experiment",
@@ -93,8 +95,10 @@ def image_features(images: np.ndarray, filters: np.ndarray = FILTERS,
                    return_maps: bool = False, bias: np.ndarray | None = None):
     """Convolution, ReLU, 2x2 max pooling, flattened (:mod:`rnnlib.conv`).
 
-    .. math::  x^{\\text{img}}_n = \\text{vec}\\,\\text{maxpool}(\\max(0, f \\star
-               \\text{image}_n + b))
+    .. math::
+
+        a_n &= f \\star \\text{image}_n + b, \\\\
+        x^{\\text{img}}_n &= \\text{vec}\\,\\text{maxpool}(\\max(0, a_n))
 
     Parameters
     ----------
@@ -127,8 +131,10 @@ def conv_classifier_loss(params: dict, images: np.ndarray, labels: np.ndarray):
 
     .. math::
 
-        x^{\\text{img}} &= \\text{vec}\\,\\text{maxpool}(\\max(0, w \\star X + b)), \\\\
-        L &= \\text{cross-entropy}(\\text{softmax}(V x^{\\text{img}} + c), y)
+        a &= w \\star X + b, \\\\
+        x^{\\text{img}} &= \\text{vec}\\,\\text{maxpool}(\\max(0, a)), \\\\
+        p &= \\text{softmax}(V x^{\\text{img}} + c), \\\\
+        L &= -\\log p_y
 
     Parameters
     ----------
@@ -298,13 +304,13 @@ def caption_state(spec: ModelSpec, feats: np.ndarray) -> tuple:
 
 
 def caption_step_fn(params: dict, spec: ModelSpec, mode: str = "every"):
-    """A step function for :func:`rnnlib.generate.greedy_decode` / :func:`rnnlib.generate.beam_search`.
+    """A step function for the decoders of :mod:`rnnlib.generate` (greedy, beam search).
 
     .. math::
 
         x_t &= [e(\\text{token}_{t-1});\\ \\text{img}], \\\\
-        (h_t, \\dots) &= \\text{cell}(x_t, \\text{state}_{t-1}), \\qquad
-        \\log p_t = \\log\\mathrm{softmax}(V h_t + c)
+        (h_t, \\dots) &= \\text{cell}(x_t, \\text{state}_{t-1}), \\\\
+        \\log p_t &= \\log\\mathrm{softmax}(V h_t + c)
 
     (one :func:`rnnlib.model.model_step_forward`). The image travels in the
     state, so beams carry it along; with ``mode="first"`` it is replaced by
@@ -422,7 +428,10 @@ def train_classifier(feats: np.ndarray, labels: np.ndarray, seed: int, H: int = 
                      steps: int = 600, lr: float = 0.01, batch_size: int = 64):
     """The plain classifier on the same features: the same model run for one step.
 
-    .. math::  h = \\tanh(U x^{\\text{img}} + b), \\qquad o = V h + c
+    .. math::
+
+        h &= \\tanh(U x^{\\text{img}} + b), \\\\
+        o &= V h + c
 
     (``ModelSpec(cell="rnn", D=F, H=H, K=10, output="last")`` on sequences
     of length 1: a one-hidden-layer network, ``W`` unused).
