@@ -12,6 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1
+# One BLAS thread per process (kernels inherit it): the book's matrices are
+# small, and OpenBLAS threads that wait for a busy core made a notebook 10-20x
+# slower on a loaded 2-core machine (8.4: 25 s against 7 min). The build runs
+# two kernels side by side, one per core (rnnbook/execute.py).
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 unset MPLBACKEND   # kernels need the inline backend; headless tests pick Agg anyway
 
 # Debian packages the browser test needs: chromium, and a CJK font, without
