@@ -70,7 +70,7 @@ def precomputed_explorer(values, frames, description="value", readout_format=".2
                                      index=0, description=str(description),
                                      continuous_update=True,
                                      style={"description_width": "initial"},
-                                     layout=widgets.Layout(width="28em"))
+                                     layout=widgets.Layout(width="100%", max_width="28em"))
     view, stack, label_stack, images, _ = image_stack(
         frames, None if labels is None else [str(x) for x in labels])
     links = [widgets.jslink((slider, "index"), (stack, "selected_index"))]
