@@ -311,7 +311,7 @@ def shuffled_series(series: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def autocorrelation(series: np.ndarray, max_lag: int) -> np.ndarray:
-    """Sample autocorrelation at lags 0 .. max_lag.
+    r"""Sample autocorrelation at lags 0 .. max_lag.
 
     .. math::
 
