@@ -104,6 +104,12 @@ def batch_list(inputs: np.ndarray, targets: np.ndarray, batch_size: int, steps: 
 # --------------------------------------------------------------------------
 # the torch module
 
+# rnnlib cell -> (its torch.nn layer, the blocks of the layer's bias_hh that
+# rnnlib also has and that must train: none for the LSTM, whose b lives in
+# bias_ih alone; the GRU's third block, b_hn, which sits inside r * (...)).
+TORCH_TWINS = {"lstm": ("LSTM", ()), "gru": ("GRU", (2,))}
+
+
 def torch_model(spec: ModelSpec):
     """The ``torch.nn`` equivalent of a unidirectional rnnlib model (float64).
 
@@ -125,11 +131,11 @@ def torch_model(spec: ModelSpec):
     import torch
     from torch import nn
 
-    if spec.cell not in ("lstm", "gru") or spec.bidirectional or spec.norm is not None \
+    if spec.cell not in TORCH_TWINS or spec.bidirectional or spec.norm is not None \
             or spec.output != "every" or dict(spec.cell_options).get("reset", "after") != "after":
         raise ValueError(f"spec: expected a unidirectional 'lstm' or 'gru' model (GRU with "
                          f"reset='after') without norm and with output='every', got {spec}")
-    cls = nn.LSTM if spec.cell == "lstm" else nn.GRU
+    cls = getattr(nn, TORCH_TWINS[spec.cell][0])
 
     class SeqModel(nn.Module):
         def __init__(self):
@@ -173,12 +179,14 @@ def load_into_torch(module, params: dict, spec: ModelSpec, both_biases: bool = F
     bias_hh = module.rnn.bias_hh_l0
     if both_biases:
         return module
-    if spec.cell == "lstm":
+    blocks = TORCH_TWINS[spec.cell][1]
+    if not blocks:
         bias_hh.requires_grad_(False)
     else:
         H = spec.H
         keep = torch.zeros_like(bias_hh)
-        keep[2 * H:] = 1.0                                  # only b_hn trains
+        for k in blocks:
+            keep[k * H:(k + 1) * H] = 1.0                   # GRU: only b_hn trains
         if not getattr(module, "_bias_hook", False):
             bias_hh.register_hook(lambda g: g * keep)
             module._bias_hook = True
