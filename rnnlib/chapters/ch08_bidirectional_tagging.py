@@ -102,9 +102,10 @@ def tag_accuracy(params: dict, spec: ModelSpec, x: np.ndarray, y: np.ndarray) ->
 def influence(params: dict, spec: ModelSpec, x: np.ndarray, t: int) -> np.ndarray:
     """How much the outputs at step t move when the token at step s changes: (T,).
 
-    .. math::  d_s = \\operatorname{mean}_n \\max_k |o_{n,t,k}(x') - o_{n,t,k}(x)|
+    .. math::  d_s = \\operatorname{mean}_n \\max_k |\\Delta o_{n,t,k}|
 
-    where ``x'`` is ``x`` with ``x'_{n,s} = (x_{n,s} + 1) mod vocab``.
+    where :math:`\\Delta o = o(x') - o(x)` and ``x'`` is ``x`` with
+    ``x'_{n,s} = (x_{n,s} + 1) mod vocab``.
 
     Parameters
     ----------

@@ -57,12 +57,12 @@ def ngram_bits(train_ids: np.ndarray, val_ids: np.ndarray, K: int, order: int = 
 
     .. math::
 
-        p(k \\mid \\text{ctx}) &= \\frac{n(\\text{ctx}, k) + \\alpha}
-            {n(\\text{ctx}) + \\alpha K}, \\\\
-        \\text{bits} &= -\\frac{1}{|V|}\\sum_{t \\in V} \\log_2 p(v_t \\mid \\text{ctx}_t)
+        p(k \\mid c) &= \\frac{n(c, k) + \\alpha}{n(c) + \\alpha K}, \\\\
+        \\text{bits} &= -\\frac{1}{|V|}\\sum_{t \\in V} \\log_2 p(v_t \\mid c_t)
 
-    with the empty context for ``order=1`` (unigram) and the previous
-    character for ``order=2`` (bigram; the first validation character is
+    where the context ``c`` occurs ``n(c)`` times in the training text and is
+    followed by ``k`` ``n(c, k)`` times. The context is empty for ``order=1``
+    (unigram) and the previous character for ``order=2`` (bigram; the first validation character is
     not scored). The unigram on the training text itself is its entropy.
 
     Parameters
@@ -362,8 +362,8 @@ def threshold_accuracy(values: np.ndarray, indicator: np.ndarray, threshold: flo
 
     .. math::
 
-        \tfrac12\big(P(\text{on} \mid \text{indicator}) +
-        P(\text{off} \mid \text{not indicator})\big),
+        \tfrac12 \big(&P(\text{on} \mid \text{indicator}) \\
+          &+ P(\text{off} \mid \text{not indicator})\big),
 
     so any constant answer scores 1/2 however rare the indicator is.
     """

@@ -121,7 +121,10 @@ def fit_window_model(series: np.ndarray, p: int = WINDOW, horizon: int = HORIZON
                      quadratic: bool = False) -> np.ndarray:
     """Least-squares direct forecaster on a window: one column of weights per horizon.
 
-    .. math::  C = \\arg\\min_C \\sum_t \\| F(t)\\, C - (z_{t+1}, \\dots, z_{t+h}) \\|^2
+    .. math::
+
+        C &= \\arg\\min_C \\sum_t \\| F(t)\\, C - Z_t \\|^2, \\\\
+        Z_t &= (z_{t+1}, \\dots, z_{t+h})
 
     Parameters
     ----------

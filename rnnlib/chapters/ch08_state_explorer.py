@@ -124,8 +124,8 @@ def on_units(states: np.ndarray, span: tuple, threshold: float, *,
 
     .. math::
 
-        S = \\{\\, j : s_{tj} > \\theta \\ \\text{for all } t \\in [a, b) \\,\\}
-            \\ \\cap\\ \\{\\, j : s_{a-1,j} \\le \\theta \\,\\}
+        S = &\\{\\, j : s_{tj} > \\theta \\ \\text{for all } t \\in [a, b) \\,\\} \\\\
+            &\\cap \\{\\, j : s_{a-1,j} \\le \\theta \\,\\}
 
     (the second set only with ``off_before`` and ``a > 0``: the units that
     switch on where the span starts, not those on all the time).

@@ -40,9 +40,11 @@ def loss_with_padding(params: dict, inputs: np.ndarray, targets: np.ndarray, spe
 
     .. math::
 
-        L = -\\sum_{n,t} w_{n,t} \\log \\hat y_{n,t}[y_{n,t}], \\quad
-        w_{n,t} = \\begin{cases} m_{n,t} / |V| & \\text{average="valid"} \\\\
-                                1 / (N T) & \\text{average="all"} \\end{cases}
+        L &= -\\sum_{n,t} w_{n,t} \\log \\hat y_{n,t}[y_{n,t}], \\\\
+        w_{n,t} &= m_{n,t} / |V| \\quad (\\text{valid}), \\\\
+        w_{n,t} &= 1 / (N T) \\quad (\\text{all})
+
+    for ``average="valid"`` and ``average="all"``.
 
     ``average="valid"`` with ``in_recurrence=True`` is the right loss and
     equals :func:`rnnlib.model.model_loss` with the mask. ``average="all"``

@@ -227,8 +227,8 @@ def padding_counts(lengths, batches) -> tuple[int, int]:
 
     .. math::
 
-        \\text{real} = \\sum_n L_n, \\qquad
-        \\text{padded} = \\sum_b \\big(|b| \\max_{n \\in b} L_n\\big) - \\text{real}
+        \\text{real} &= \\sum_n L_n, \\\\
+        \\text{padded} &= \\sum_b |b| \\max_{n \\in b} L_n - \\text{real}
 
     Parameters
     ----------

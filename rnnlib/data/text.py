@@ -222,11 +222,13 @@ def structure_labels(text: str) -> dict:
 
     .. math::
 
-        \text{in\_brackets}_t &= [\#\text{"("} - \#\text{")"} \text{ in } s_{1..t} > 0], \\
-        \text{in\_quotes}_t &= [\#\text{'"'} \text{ in } s_{1..t} \text{ is odd}], \\
-        \text{line\_pos}_t &= \text{characters read since the last newline}
+        b_t &= \#\text{"("} - \#\text{")"} \text{ in } s_{1..t}, \\
+        \text{in\_brackets}_t &= [\, b_t > 0 \,], \\
+        q_t &= \#\text{'"'} \text{ in } s_{1..t}, \\
+        \text{in\_quotes}_t &= [\, q_t \text{ is odd} \,]
 
-    (``line_pos`` is 0 at a newline, 1 at the first character of a line).
+    and ``line_pos`` counts the characters read since the last newline (it is
+    0 at a newline, 1 at the first character of a line).
 
     Parameters
     ----------
