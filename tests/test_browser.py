@@ -1267,7 +1267,8 @@ def test_deck_offline_keys_math_fit_and_animation(visit, rel, width):
       const notes = Array.from(document.querySelectorAll('.reveal aside.notes .math'));
       return {n: slide.length, typeset: slide.filter(m => m.querySelector('mjx-container')).length,
               errors: document.querySelectorAll('mjx-merror').length, notes: notes.length,
-              mathml: notes.filter(m => m.querySelector('math') && !m.querySelector('merror')).length};
+              mathml: notes.filter(m => m.classList.contains('rnnbook-mathml') && m.querySelector('math')
+                && !m.querySelector('merror, mjx-container') && m.textContent.trim()).length};
     }""")
     if math["typeset"] < math["n"] or math["n"] == 0:
         problems.append(f"math: {math['n']} formulas on the slides, {math['typeset']} typeset")
@@ -1371,6 +1372,9 @@ def test_speaker_notes_window_opens_offline(visit):
         arg=re.sub(r"\s+", " ", want.strip())[:30], timeout=20_000)
     assert notes.locator(".speaker-controls-notes .value math").count() > 0, (
         f"{rel}: the speaker view shows slide {k + 1}'s notes without their math")
+    # MathJax's CHTML draws nothing without MathJax's styles, which that window lacks
+    assert notes.locator(".speaker-controls-notes .value mjx-container").count() == 0, (
+        f"{rel}: the speaker view shows slide {k + 1}'s math as MathJax CHTML, not MathML")
     notes.wait_for_timeout(1000)   # the speaker view loads the deck twice, in frames
     assert v.blocked == [], f"{rel}: the speaker view made non-local requests: {v.blocked[:5]}"
 

@@ -622,6 +622,34 @@ MATHJAX_CONFIG = """window.MathJax = {
   options: {ignoreHtmlClass: "rnnbook-output|rnnbook-source|notes", processHtmlClass: "math"}%s
 };"""
 
+# The speaker view (notes plugin) shows a copy of each slide's notes in its own
+# window, without MathJax's styles, where MathJax's CHTML draws nothing: the
+# notes' math is given as MathML, which the browser draws itself. It is
+# converted before the first typeset, from the TeX; the deck reads TeX only,
+# so MathJax leaves that MathML alone (its MathML input would typeset it, and
+# its TeX input would typeset the TeX: the "math" class re-enables it inside
+# the ignored "notes"). ``window.rnnbookMath`` resolves once the slides are
+# typeset; the deck marks itself ready after it.
+DECK_MATHJAX_STARTUP = r""",
+  startup: {
+    input: ["tex"],
+    pageReady: function () {
+      var mj = window.MathJax, els = document.querySelectorAll("aside.notes .math");
+      for (var i = 0; i < els.length; i++) {
+        var t = els[i].textContent.trim(), display = t.indexOf("\\[") === 0;
+        var tex = t.replace(/^\\[\[(]/, "").replace(/\\[\])]$/, "").replace(/\\tag\{[^}]*\}/g, "");
+        try {
+          els[i].innerHTML = mj.tex2mml(tex, {display: display});
+          els[i].classList.add("rnnbook-mathml");
+        } catch (e) { /* keep the TeX */ }
+      }
+      return mj.startup.defaultPageReady().then(window.rnnbookMathDone, window.rnnbookMathDone);
+    }
+  }"""
+DECK_MATH_PROMISE = ("window.rnnbookMath = new Promise(function (resolve) "
+                     "{ window.rnnbookMathDone = resolve; });")
+
+
 DECK_CSS = """
 .reveal { font-size: 28px; }
 .reveal .slides { text-align: left; }
@@ -672,22 +700,6 @@ DECK_JS = r"""
     if (z < 0.995) { body.style.zoom = Math.max(z, 0.4).toFixed(3); }
   }
   function fitCurrent() { fit(Reveal.getCurrentSlide()); }
-  // The speaker view (notes plugin) shows a copy of each slide's notes in its
-  // own window, without MathJax's styles: give the notes' math as MathML,
-  // which the browser draws itself (MathJax skips the notes, class "notes").
-  function notesMath() {
-    var mj = window.MathJax;
-    if (!mj || !mj.tex2mml) { return; }
-    var els = document.querySelectorAll("aside.notes .math");
-    for (var i = 0; i < els.length; i++) {
-      var t = els[i].textContent, display = t.indexOf("\\[") === 0;
-      var tex = t.replace(/^\\[\[(]/, "").replace(/\\[\])]$/, "").replace(/\\tag\{[^}]*\}/g, "");
-      try {
-        els[i].innerHTML = mj.tex2mml(tex, {display: display});
-        els[i].classList.add("rnnbook-mathml");
-      } catch (e) { /* keep the TeX */ }
-    }
-  }
   // keys pressed on a widget (the slider's handle) move the widget, not the deck
   document.querySelector(".reveal .slides").addEventListener("keydown", function (e) {
     if (e.target.closest && e.target.closest(".jupyter-widgets")) { e.stopPropagation(); }
@@ -701,10 +713,9 @@ DECK_JS = r"""
     fitCurrent();
     Reveal.on("slidechanged", fitCurrent);
     Reveal.on("resize", fitCurrent);
-    var mj = window.MathJax;
-    var typeset = mj && mj.startup && mj.startup.promise ? mj.startup.promise : Promise.resolve();
-    typeset.then(function () {
-      notesMath();
+    // ready when MathJax has typeset the slides too (MathJax loads deferred,
+    // usually after reveal.js has started: its promise is set in the config)
+    window.rnnbookMath.then(function () {
       Reveal.layout(); fitCurrent(); document.body.setAttribute("data-rnnbook-ready", "1");
     });
     // figures and widgets arrive later: fit again for a few seconds
@@ -747,7 +758,7 @@ def render_deck(chapter: Chapter, slides: list[Slide], state: dict | None) -> st
                    '<script src="../_static/rnnbook-widgets.js"></script>\n'
                    '<script src="../_static/widgets/embed-amd.js"></script>\n'
                    % (WIDGET_STATE, _escape_script(json.dumps(state))))
-    mj = MATHJAX_CONFIG % ""
+    mj = MATHJAX_CONFIG % DECK_MATHJAX_STARTUP + "\n" + DECK_MATH_PROMISE
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
