@@ -1268,7 +1268,9 @@ def test_deck_offline_keys_math_fit_and_animation(visit, rel, width):
       return {n: slide.length, typeset: slide.filter(m => m.querySelector('mjx-container')).length,
               errors: document.querySelectorAll('mjx-merror').length, notes: notes.length,
               mathml: notes.filter(m => m.classList.contains('rnnbook-mathml') && m.querySelector('math')
-                && !m.querySelector('merror, mjx-container') && m.textContent.trim()).length};
+                && !m.querySelector('merror, mjx-container') && m.textContent.trim()).length,
+              // MathML Core draws no mathvariant but "normal" (\\mathbb{R} as R)
+              styled: notes.filter(m => m.querySelector('[mathvariant]:not([mathvariant=normal])')).length};
     }""")
     if math["typeset"] < math["n"] or math["n"] == 0:
         problems.append(f"math: {math['n']} formulas on the slides, {math['typeset']} typeset")
@@ -1276,6 +1278,9 @@ def test_deck_offline_keys_math_fit_and_animation(visit, rel, width):
         problems.append(f"math: MathJax reported {math['errors']} TeX errors")
     if math["mathml"] < math["notes"]:
         problems.append(f"math: {math['notes']} formulas in the notes, {math['mathml']} as MathML")
+    if math["styled"]:
+        problems.append(f"math: {math['styled']} formulas in the notes keep a mathvariant that "
+                        "browsers do not draw (give the letters as Unicode: styledLetters)")
     total = page.evaluate("Reveal.getTotalSlides()")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = lambda k: page.screenshot(path=str(SCREENSHOTS / f"slides__{name}-{k:02d}@{width}.png"))

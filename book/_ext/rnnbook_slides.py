@@ -641,11 +641,36 @@ DECK_MATHJAX_STARTUP = r""",
         try {
           els[i].innerHTML = mj.tex2mml(tex, {display: display});
           els[i].classList.add("rnnbook-mathml");
+          styledLetters(els[i]);
         } catch (e) { /* keep the TeX */ }
       }
       return mj.startup.defaultPageReady().then(window.rnnbookMathDone, window.rnnbookMathDone);
     }
   }"""
+# Browsers draw MathML Core, which ignores mathvariant (but "normal"):
+# \mathbb{R} would show as R. Bold and double-struck Latin letters and digits
+# become their Unicode characters (Mathematical Alphanumeric Symbols; the
+# double-struck C, H, N, P, Q, R, Z sit in Letterlike Symbols).
+DECK_MATH_LETTERS = r"""
+function styledLetters(el) {
+  var starts = {"bold": [0x1D400, 0x1D41A, 0x1D7CE], "double-struck": [0x1D538, 0x1D552, 0x1D7D8]};
+  var holes = {"double-struck": {C: 0x2102, H: 0x210D, N: 0x2115, P: 0x2119, Q: 0x211A,
+                                 R: 0x211D, Z: 0x2124}};
+  el.querySelectorAll("[mathvariant]").forEach(function (m) {
+    var v = m.getAttribute("mathvariant"), base = starts[v], out = "";
+    if (!base) { return; }
+    for (var k = 0; k < m.textContent.length; k++) {
+      var c = m.textContent[k], code = c.charCodeAt(0);
+      if (holes[v] && holes[v][c]) { out += String.fromCodePoint(holes[v][c]); }
+      else if (c >= "A" && c <= "Z") { out += String.fromCodePoint(base[0] + code - 65); }
+      else if (c >= "a" && c <= "z") { out += String.fromCodePoint(base[1] + code - 97); }
+      else if (c >= "0" && c <= "9") { out += String.fromCodePoint(base[2] + code - 48); }
+      else { return; }   // not a letter or digit: leave the element as it is
+    }
+    m.textContent = out;
+    m.removeAttribute("mathvariant");
+  });
+}"""
 DECK_MATH_PROMISE = ("window.rnnbookMath = new Promise(function (resolve) "
                      "{ window.rnnbookMathDone = resolve; });")
 
@@ -758,7 +783,7 @@ def render_deck(chapter: Chapter, slides: list[Slide], state: dict | None) -> st
                    '<script src="../_static/rnnbook-widgets.js"></script>\n'
                    '<script src="../_static/widgets/embed-amd.js"></script>\n'
                    % (WIDGET_STATE, _escape_script(json.dumps(state))))
-    mj = MATHJAX_CONFIG % DECK_MATHJAX_STARTUP + "\n" + DECK_MATH_PROMISE
+    mj = MATHJAX_CONFIG % DECK_MATHJAX_STARTUP + "\n" + DECK_MATH_PROMISE + DECK_MATH_LETTERS
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
